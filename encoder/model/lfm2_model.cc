@@ -1,0 +1,353 @@
+#include "encoder/model/lfm2_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/numeric_formats.h"
+#include "encoder/model/checkpoint.h"
+#include "encoder/model/tensor_ops.h"
+#include "tbb/parallel_for.h"
+
+namespace lateral {
+
+// Bookkeeping for one Forward call: where each sequence's new tokens sit in
+// the batch's row-major activation matrices.
+struct Lfm2Model::Batch {
+  absl::Span<const SequenceInput> inputs;
+  std::vector<int64_t> offsets;   // size n+1
+  std::vector<uint8_t> mask;      // [total rows], 1 = real token
+  int64_t rows = 0;
+};
+
+Lfm2Model::Lfm2Model(ModelConfig config, ModelWeights weights, ModelLoadOptions options)
+    : config_(std::move(config)), weights_(std::move(weights)), options_(options) {
+  // Same float32 steps as the reference: inv_freq = 1 / theta^(2j/d).
+  const int half = config_.head_dim / 2;
+  rope_inv_freq_.resize(half);
+  for (int j = 0; j < half; ++j) {
+    const float exponent = static_cast<float>(2 * j) / static_cast<float>(config_.head_dim);
+    rope_inv_freq_[j] = 1.0f / std::pow(static_cast<float>(config_.rope_theta), exponent);
+    if (options_.rope_frequencies == RopeFrequencies::kBf16Rounded) {
+      rope_inv_freq_[j] = Bf16ToFloat(FloatToBf16(rope_inv_freq_[j]));
+    }
+  }
+  for (int i = 0; i < config_.num_layers && first_attention_layer_ < 0; ++i) {
+    if (config_.layer_kinds[i] == LayerKind::kAttention) first_attention_layer_ = i;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Lfm2Model>> Lfm2Model::Load(const std::string& model_dir,
+                                                        const ModelLoadOptions& options) {
+  LATERAL_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::OpenDirectory(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(
+      ModelWeights weights,
+      LoadModelWeights(config, std::make_unique<Checkpoint>(std::move(checkpoint))));
+  return FromParts(std::move(config), std::move(weights), options);
+}
+
+std::unique_ptr<Lfm2Model> Lfm2Model::FromParts(ModelConfig config, ModelWeights weights,
+                                                const ModelLoadOptions& options) {
+  return std::unique_ptr<Lfm2Model>(new Lfm2Model(std::move(config), std::move(weights), options));
+}
+
+absl::StatusOr<ForwardResult> Lfm2Model::Forward(absl::Span<const SequenceInput> inputs,
+                                                 const ForwardOptions& options) const {
+  const int64_t hidden = config_.hidden_size;
+  Batch batch;
+  batch.inputs = inputs;
+  batch.offsets.push_back(0);
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    const SequenceInput& in = inputs[s];
+    if (in.state == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", s, " has no state"));
+    }
+    if (in.ids.empty()) return absl::InvalidArgumentError(absl::StrCat("sequence ", s, " has no tokens"));
+    if (!in.mask.empty() && in.mask.size() != in.ids.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", s, " has ", in.ids.size(),
+                                                     " tokens but a mask of ", in.mask.size()));
+    }
+    if (in.state->conv_.size() != static_cast<size_t>(config_.num_layers)) {
+      return absl::InvalidArgumentError(absl::StrCat("sequence ", s, " has a state of another model"));
+    }
+    for (size_t i = 0; i < in.ids.size(); ++i) {
+      if (in.ids[i] < 0 || in.ids[i] >= config_.vocab_size) {
+        return absl::InvalidArgumentError(absl::StrCat("token id ", in.ids[i], " at position ", i,
+                                                       " of sequence ", s, " is outside the vocabulary (0..",
+                                                       config_.vocab_size - 1, ")"));
+      }
+      const uint8_t m = in.mask.empty() ? 1 : in.mask[i];
+      if (m > 1) return absl::InvalidArgumentError("attention mask values must be 0 or 1");
+      batch.mask.push_back(m);
+    }
+    batch.offsets.push_back(batch.offsets.back() + static_cast<int64_t>(in.ids.size()));
+  }
+  if (options.return_last_logits && !has_lm_head()) {
+    return absl::FailedPreconditionError(
+        "this checkpoint has no language-model head (no lm_head.weight and tie_word_embeddings is false)");
+  }
+  const int64_t rows = batch.offsets.back();
+  batch.rows = rows;
+
+  // Residual stream h, and scratch for normed inputs and block outputs.
+  std::vector<float> h(rows * hidden), normed(rows * hidden), block_out(rows * hidden);
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    for (size_t i = 0; i < inputs[s].ids.size(); ++i) {
+      const float* e = weights_.embed_tokens.data() + int64_t{inputs[s].ids[i]} * hidden;
+      std::copy(e, e + hidden, h.data() + (batch.offsets[s] + i) * hidden);
+    }
+  }
+  if (options.observer) options.observer(-1, h.data(), rows, hidden);
+
+  for (int layer = 0; layer < config_.num_layers; ++layer) {
+    const LayerWeights& lw = weights_.layers[layer];
+    RmsNormRows(h.data(), rows, hidden, lw.operator_norm.data(), config_.norm_eps, normed.data());
+    if (lw.kind == LayerKind::kConv) {
+      ShortConvLayer(layer, batch, normed.data(), block_out.data());
+    } else {
+      AttentionLayer(layer, batch, normed.data(), block_out.data());
+    }
+    for (int64_t i = 0; i < rows * hidden; ++i) h[i] += block_out[i];
+    RmsNormRows(h.data(), rows, hidden, lw.ffn_norm.data(), config_.norm_eps, normed.data());
+    if (lw.moe.has_value()) {
+      MoeFeedForward(*lw.moe, normed.data(), rows, h.data());
+    } else {
+      DenseFeedForward(lw.ffn, config_.ffn_size, normed.data(), rows, h.data(), /*accumulate=*/true);
+    }
+    if (options.observer) options.observer(layer, h.data(), rows, hidden);
+  }
+
+  for (const SequenceInput& in : inputs) {
+    in.state->position_ += static_cast<int64_t>(in.ids.size());
+  }
+
+  ForwardResult result;
+  result.row_offsets = batch.offsets;
+  RmsNormRows(h.data(), rows, hidden, weights_.final_norm.data(), config_.norm_eps, h.data());
+  if (options.observer) options.observer(config_.num_layers, h.data(), rows, hidden);
+  if (options.return_last_logits) {
+    const int64_t n = static_cast<int64_t>(inputs.size());
+    std::vector<float> last(n * hidden);
+    for (int64_t s = 0; s < n; ++s) {
+      const float* row = h.data() + (batch.offsets[s + 1] - 1) * hidden;
+      std::copy(row, row + hidden, last.data() + s * hidden);
+    }
+    result.last_logits.resize(n * int64_t{config_.vocab_size});
+    MatMulTransposed(last.data(), n, hidden, weights_.output_embedding(), result.last_logits.data());
+  }
+  if (options.return_hidden_states) result.hidden_states = std::move(h);
+  return result;
+}
+
+void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, float* out) const {
+  const ShortConvWeights& w = weights_.layers[layer].conv;
+  const int64_t H = config_.hidden_size, rows = batch.rows;
+  const int64_t L = config_.conv_kernel;
+  // Masked tokens enter the block as zeros (transformers' apply_mask_to_padding_states).
+  std::vector<float> masked;
+  const float* in = normed_in;
+  if (std::find(batch.mask.begin(), batch.mask.end(), 0) != batch.mask.end()) {
+    masked.assign(normed_in, normed_in + rows * H);
+    for (int64_t r = 0; r < rows; ++r) {
+      if (!batch.mask[r]) std::fill(masked.begin() + r * H, masked.begin() + (r + 1) * H, 0.0f);
+    }
+    in = masked.data();
+  }
+  std::vector<float> bcx(rows * 3 * H);
+  MatMulTransposed(in, rows, H, w.in_proj, bcx.data());
+  if (!w.in_proj_bias.empty()) AddBiasRows(bcx.data(), rows, 3 * H, w.in_proj_bias.data());
+
+  std::vector<float> y(rows * H);
+  const float* kernel = w.kernel.data();  // [H, L]
+  const float* kernel_bias = w.kernel_bias.empty() ? nullptr : w.kernel_bias.data();
+  // Channels are independent: each task runs a block of channels through every
+  // sequence, keeping a sliding window of the last L values of v = B ⊙ x.
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, H, 64), [&](const tbb::blocked_range<int64_t>& range) {
+    std::vector<float> window(L);
+    for (size_t s = 0; s < batch.inputs.size(); ++s) {
+      std::vector<float>& state = batch.inputs[s].state->conv_[layer];  // [(L-1), H], oldest first
+      const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
+      for (int64_t c = range.begin(); c < range.end(); ++c) {
+        for (int64_t k = 0; k + 1 < L; ++k) window[k] = state[k * H + c];
+        const float* taps = kernel + c * L;
+        for (int64_t t = begin; t < end; ++t) {
+          const float* row = bcx.data() + t * 3 * H;
+          window[L - 1] = row[c] * row[2 * H + c];  // v = B ⊙ x
+          float z = kernel_bias ? kernel_bias[c] : 0.0f;
+          for (int64_t k = 0; k < L; ++k) z += taps[k] * window[k];
+          y[t * H + c] = row[H + c] * z;  // C ⊙ conv(v)
+          for (int64_t k = 0; k + 1 < L; ++k) window[k] = window[k + 1];
+        }
+        for (int64_t k = 0; k + 1 < L; ++k) state[k * H + c] = window[k];
+      }
+    }
+  });
+  MatMulTransposed(y.data(), rows, H, w.out_proj, out);
+  if (!w.out_proj_bias.empty()) AddBiasRows(out, rows, H, w.out_proj_bias.data());
+}
+
+void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, float* out) const {
+  const AttentionWeights& w = weights_.layers[layer].attention;
+  const int64_t H = config_.hidden_size, rows = batch.rows;
+  const int64_t d = config_.head_dim, n_heads = config_.num_heads, n_kv = config_.num_kv_heads;
+  const int64_t q_width = n_heads * d, kv_width = n_kv * d, half = d / 2;
+  std::vector<float> q(rows * q_width), k(rows * kv_width), v(rows * kv_width);
+  MatMulTransposed(normed, rows, H, w.q_proj, q.data());
+  MatMulTransposed(normed, rows, H, w.k_proj, k.data());
+  MatMulTransposed(normed, rows, H, w.v_proj, v.data());
+
+  // Per-head RMSNorm on q and k, then rotate-half RoPE at each token's position.
+  std::vector<int64_t> positions(rows);
+  for (size_t s = 0; s < batch.inputs.size(); ++s) {
+    for (int64_t t = batch.offsets[s]; t < batch.offsets[s + 1]; ++t) {
+      positions[t] = batch.inputs[s].state->position_ + (t - batch.offsets[s]);
+    }
+  }
+  tbb::parallel_for(int64_t{0}, rows, [&](int64_t t) {
+    std::vector<float> cos_table(half), sin_table(half);
+    for (int64_t j = 0; j < half; ++j) {
+      const float angle = static_cast<float>(positions[t]) * rope_inv_freq_[j];
+      cos_table[j] = std::cos(angle);
+      sin_table[j] = std::sin(angle);
+    }
+    auto norm_and_rotate = [&](float* head, const float* norm_weight) {
+      RmsNormRows(head, 1, d, norm_weight, config_.norm_eps, head);
+      for (int64_t j = 0; j < half; ++j) {
+        const float a = head[j], b = head[j + half];
+        head[j] = a * cos_table[j] - b * sin_table[j];
+        head[j + half] = b * cos_table[j] + a * sin_table[j];
+      }
+    };
+    for (int64_t hh = 0; hh < n_heads; ++hh) norm_and_rotate(q.data() + t * q_width + hh * d, w.q_norm.data());
+    for (int64_t g = 0; g < n_kv; ++g) norm_and_rotate(k.data() + t * kv_width + g * d, w.k_norm.data());
+  });
+
+  // Append the new keys and values to each sequence's cache.
+  for (size_t s = 0; s < batch.inputs.size(); ++s) {
+    SequenceState& state = *batch.inputs[s].state;
+    KvCache& cache = state.kv_[layer];
+    const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
+    cache.keys.insert(cache.keys.end(), k.begin() + begin * kv_width, k.begin() + end * kv_width);
+    cache.values.insert(cache.values.end(), v.begin() + begin * kv_width, v.begin() + end * kv_width);
+  }
+  // The key mask is shared by all attention layers; extend it once per call.
+  if (layer == first_attention_layer_) {
+    for (size_t s = 0; s < batch.inputs.size(); ++s) {
+      SequenceState& state = *batch.inputs[s].state;
+      state.key_valid_.insert(state.key_valid_.end(), batch.mask.begin() + batch.offsets[s],
+                              batch.mask.begin() + batch.offsets[s + 1]);
+    }
+  }
+
+  // Scores and weighted values per (sequence, head, block of queries); a block
+  // of 128 queries bounds the score matrix to 128 x positions.
+  constexpr int64_t kQueryBlock = 128;
+  struct Task {
+    int64_t sequence, head, first_row, num_rows;
+  };
+  std::vector<Task> tasks;
+  for (size_t s = 0; s < batch.inputs.size(); ++s) {
+    for (int64_t hh = 0; hh < n_heads; ++hh) {
+      for (int64_t r = batch.offsets[s]; r < batch.offsets[s + 1]; r += kQueryBlock) {
+        tasks.push_back({static_cast<int64_t>(s), hh, r, std::min(kQueryBlock, batch.offsets[s + 1] - r)});
+      }
+    }
+  }
+  std::vector<float> attended(rows * q_width);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const int64_t group = n_heads / n_kv;
+  tbb::parallel_for(size_t{0}, tasks.size(), [&](size_t task_index) {
+    const Task& task = tasks[task_index];
+    const SequenceState& state = *batch.inputs[task.sequence].state;
+    const KvCache& cache = state.kv_[layer];
+    const int64_t first_position = positions[task.first_row];
+    // Causality: the last query of the block sees positions up to its own.
+    const int64_t visible = first_position + task.num_rows;
+    const int64_t kv_head = task.head / group;
+    std::vector<float> scores(task.num_rows * visible);
+    const float* q_block = q.data() + task.first_row * q_width + task.head * d;
+    const float* keys = cache.keys.data() + kv_head * d;
+    const float* values = cache.values.data() + kv_head * d;
+    MatMulRowsTransposed(q_block, task.num_rows, d, q_width, keys, visible, kv_width, scores.data());
+    for (int64_t i = 0; i < task.num_rows; ++i) {
+      float* row = scores.data() + i * visible;
+      const int64_t own = first_position + i;
+      for (int64_t j = 0; j < visible; ++j) {
+        row[j] = (j <= own && state.key_valid_[j]) ? row[j] * scale
+                                                  : -std::numeric_limits<float>::infinity();
+      }
+      SoftmaxRow(row, visible);
+    }
+    float* out_block = attended.data() + task.first_row * q_width + task.head * d;
+    MatMulRows(scores.data(), task.num_rows, visible, visible, values, d, kv_width, out_block, q_width);
+  });
+  MatMulTransposed(attended.data(), rows, q_width, w.out_proj, out);
+}
+
+void Lfm2Model::DenseFeedForward(const FeedForwardWeights& w, int64_t ffn_size, const float* normed,
+                                 int64_t rows, float* out, bool accumulate) const {
+  const int64_t H = config_.hidden_size;
+  std::vector<float> gate(rows * ffn_size), up(rows * ffn_size);
+  MatMulTransposed(normed, rows, H, w.w1, gate.data());
+  MatMulTransposed(normed, rows, H, w.w3, up.data());
+  SiluMul(gate.data(), up.data(), rows * ffn_size);
+  MatMulTransposed(gate.data(), rows, ffn_size, w.w2, out, accumulate);
+}
+
+void Lfm2Model::MoeFeedForward(const MoeWeights& w, const float* normed, int64_t rows,
+                               float* out) const {
+  const MoeConfig& m = *config_.moe;
+  const int64_t H = config_.hidden_size, E = m.num_experts, top_k = m.num_experts_per_token;
+  std::vector<float> scores(rows * E);
+  MatMulTransposed(normed, rows, H, w.router, scores.data());
+  for (float& s : scores) s = 1.0f / (1.0f + std::exp(-s));  // sigmoid, not softmax
+
+  // Route: pick experts by score (+ bias when configured), weight by the unbiased score.
+  std::vector<std::vector<std::pair<int64_t, float>>> assigned(E);  // expert -> (row, weight)
+  std::vector<int64_t> order(E);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* s = scores.data() + r * E;
+    std::vector<float> selection(s, s + E);
+    if (!w.expert_bias.empty()) {
+      for (int64_t e = 0; e < E; ++e) selection[e] += w.expert_bias.data()[e];
+    }
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + top_k, order.end(), [&](int64_t a, int64_t b) {
+      return selection[a] > selection[b] || (selection[a] == selection[b] && a < b);
+    });
+    float total = 0.0f;
+    for (int64_t i = 0; i < top_k; ++i) total += s[order[i]];
+    for (int64_t i = 0; i < top_k; ++i) {
+      float weight = s[order[i]];
+      if (m.normalize_top_k) weight /= (total + 1e-6f);
+      weight *= m.routed_scaling_factor;
+      assigned[order[i]].emplace_back(r, weight);
+    }
+  }
+  // Each expert runs on the rows routed to it; results are added in expert order.
+  const int64_t ff = m.expert_ffn_size;
+  for (int64_t e = 0; e < E; ++e) {
+    const auto& routed = assigned[e];
+    if (routed.empty()) continue;
+    const int64_t n = static_cast<int64_t>(routed.size());
+    std::vector<float> gathered(n * H), expert_out(n * H);
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy(normed + routed[i].first * H, normed + (routed[i].first + 1) * H, gathered.data() + i * H);
+    }
+    DenseFeedForward(w.experts[e], ff, gathered.data(), n, expert_out.data(), /*accumulate=*/false);
+    for (int64_t i = 0; i < n; ++i) {
+      float* dst = out + routed[i].first * H;
+      const float* src = expert_out.data() + i * H;
+      const float weight = routed[i].second;
+      for (int64_t j = 0; j < H; ++j) dst[j] += src[j] * weight;
+    }
+  }
+}
+
+}  // namespace lateral

@@ -1,0 +1,166 @@
+#include "encoder/model/model_weights.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status_macros.h"
+
+namespace lateral {
+namespace {
+
+class WeightReader {
+ public:
+  WeightReader(const Checkpoint& ckpt, std::string prefix) : ckpt_(ckpt), prefix_(std::move(prefix)) {}
+
+  // Loads `prefix + name` and checks its shape.
+  absl::StatusOr<WeightTensor> Load(const std::string& name, std::vector<int64_t> shape) const {
+    return LoadFullName(prefix_ + name, std::move(shape));
+  }
+
+  absl::StatusOr<WeightTensor> LoadFullName(const std::string& full, std::vector<int64_t> shape) const {
+    LATERAL_ASSIGN_OR_RETURN(const TensorView* view, ckpt_.Get(full));
+    if (view->shape != shape) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          ckpt_.description(), ": tensor \"", full, "\" has shape [", absl::StrJoin(view->shape, ", "),
+          "], expected [", absl::StrJoin(shape, ", "), "] from config.json"));
+    }
+    return WeightTensor::FromView(*view);
+  }
+
+  // Loads when present; an empty tensor otherwise.
+  absl::StatusOr<WeightTensor> LoadOptional(const std::string& name, std::vector<int64_t> shape) const {
+    if (!ckpt_.Contains(prefix_ + name)) return WeightTensor();
+    return Load(name, std::move(shape));
+  }
+
+  bool Contains(const std::string& name) const { return ckpt_.Contains(prefix_ + name); }
+
+  // Conv kernels are stored [H, 1, L] by PyTorch and [H, L] by some converters.
+  absl::StatusOr<WeightTensor> LoadConvKernel(const std::string& name, int64_t h, int64_t l) const {
+    const std::string full = prefix_ + name;
+    LATERAL_ASSIGN_OR_RETURN(const TensorView* view, ckpt_.Get(full));
+    if (view->shape == std::vector<int64_t>{h, 1, l} || view->shape == std::vector<int64_t>{h, l}) {
+      LATERAL_ASSIGN_OR_RETURN(WeightTensor t, WeightTensor::FromView(*view));
+      if (t.shape().size() == 2) return t;
+      std::vector<float> values(t.data(), t.data() + t.size());
+      return WeightTensor::FromValues({h, l}, std::move(values));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(
+        ckpt_.description(), ": tensor \"", full, "\" has shape [", absl::StrJoin(view->shape, ", "),
+        "], expected [", h, ", 1, ", l, "] (hidden_size, 1, conv_L_cache)"));
+  }
+
+ private:
+  const Checkpoint& ckpt_;
+  std::string prefix_;
+};
+
+absl::StatusOr<FeedForwardWeights> LoadFeedForward(const WeightReader& r, const std::string& base,
+                                                   int64_t h, int64_t ff) {
+  FeedForwardWeights f;
+  LATERAL_ASSIGN_OR_RETURN(f.w1, r.Load(base + "w1.weight", {ff, h}));
+  LATERAL_ASSIGN_OR_RETURN(f.w3, r.Load(base + "w3.weight", {ff, h}));
+  LATERAL_ASSIGN_OR_RETURN(f.w2, r.Load(base + "w2.weight", {h, ff}));
+  return f;
+}
+
+// Newer transformers can save experts fused as gate_up_proj [E, 2I, H] and
+// down_proj [E, H, I]; split them into per-expert matrices.
+absl::StatusOr<std::vector<FeedForwardWeights>> LoadFusedExperts(const WeightReader& r,
+                                                                 const std::string& base, int64_t e,
+                                                                 int64_t h, int64_t ff) {
+  LATERAL_ASSIGN_OR_RETURN(WeightTensor gate_up, r.Load(base + "experts.gate_up_proj", {e, 2 * ff, h}));
+  LATERAL_ASSIGN_OR_RETURN(WeightTensor down, r.Load(base + "experts.down_proj", {e, h, ff}));
+  std::vector<FeedForwardWeights> experts(e);
+  for (int64_t i = 0; i < e; ++i) {
+    const float* gu = gate_up.data() + i * 2 * ff * h;
+    const float* d = down.data() + i * h * ff;
+    experts[i].w1 = WeightTensor::FromValues({ff, h}, std::vector<float>(gu, gu + ff * h));
+    experts[i].w3 = WeightTensor::FromValues({ff, h}, std::vector<float>(gu + ff * h, gu + 2 * ff * h));
+    experts[i].w2 = WeightTensor::FromValues({h, ff}, std::vector<float>(d, d + h * ff));
+  }
+  return experts;
+}
+
+absl::StatusOr<std::string> FindPrefix(const Checkpoint& ckpt) {
+  for (const char* prefix : {"model.", "", "lfm2.", "lfm.", "model.model."}) {
+    if (ckpt.Contains(absl::StrCat(prefix, "embed_tokens.weight"))) return std::string(prefix);
+  }
+  return absl::NotFoundError(absl::StrCat(
+      ckpt.description(),
+      ": no embedding tensor found (looked for model.embed_tokens.weight, embed_tokens.weight, "
+      "lfm2.embed_tokens.weight); is this an LFM2 checkpoint?"));
+}
+
+}  // namespace
+
+absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c,
+                                              std::unique_ptr<Checkpoint> checkpoint) {
+  ModelWeights w;
+  LATERAL_ASSIGN_OR_RETURN(w.tensor_prefix, FindPrefix(*checkpoint));
+  WeightReader r(*checkpoint, w.tensor_prefix);
+  const int64_t h = c.hidden_size, v = c.vocab_size, d = c.head_dim;
+  LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.Load("embed_tokens.weight", {v, h}));
+  LATERAL_ASSIGN_OR_RETURN(w.final_norm, r.Load("embedding_norm.weight", {h}));
+  if (checkpoint->Contains("lm_head.weight")) {
+    LATERAL_ASSIGN_OR_RETURN(w.lm_head, r.LoadFullName("lm_head.weight", {v, h}));
+  } else if (!c.tie_word_embeddings) {
+    // Encoder trunks (LFM2-ColBERT) ship no head; they never compute logits.
+    // A causal LM without one would be broken, which the caller checks.
+  }
+  w.layers.resize(c.num_layers);
+  for (int i = 0; i < c.num_layers; ++i) {
+    LayerWeights& L = w.layers[i];
+    L.kind = c.layer_kinds[i];
+    const std::string base = absl::StrCat("layers.", i, ".");
+    LATERAL_ASSIGN_OR_RETURN(L.operator_norm, r.Load(base + "operator_norm.weight", {h}));
+    LATERAL_ASSIGN_OR_RETURN(L.ffn_norm, r.Load(base + "ffn_norm.weight", {h}));
+    if (L.kind == LayerKind::kConv) {
+      ShortConvWeights& cw = L.conv;
+      LATERAL_ASSIGN_OR_RETURN(cw.in_proj, r.Load(base + "conv.in_proj.weight", {3 * h, h}));
+      LATERAL_ASSIGN_OR_RETURN(cw.out_proj, r.Load(base + "conv.out_proj.weight", {h, h}));
+      LATERAL_ASSIGN_OR_RETURN(cw.kernel, r.LoadConvKernel(base + "conv.conv.weight", h, c.conv_kernel));
+      if (c.conv_bias) {
+        LATERAL_ASSIGN_OR_RETURN(cw.in_proj_bias, r.Load(base + "conv.in_proj.bias", {3 * h}));
+        LATERAL_ASSIGN_OR_RETURN(cw.out_proj_bias, r.Load(base + "conv.out_proj.bias", {h}));
+        LATERAL_ASSIGN_OR_RETURN(cw.kernel_bias, r.Load(base + "conv.conv.bias", {h}));
+      }
+    } else {
+      AttentionWeights& a = L.attention;
+      const int64_t q_width = int64_t{c.num_heads} * d, kv_width = int64_t{c.num_kv_heads} * d;
+      LATERAL_ASSIGN_OR_RETURN(a.q_proj, r.Load(base + "self_attn.q_proj.weight", {q_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.k_proj, r.Load(base + "self_attn.k_proj.weight", {kv_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.v_proj, r.Load(base + "self_attn.v_proj.weight", {kv_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.out_proj, r.Load(base + "self_attn.out_proj.weight", {h, q_width}));
+      LATERAL_ASSIGN_OR_RETURN(a.q_norm, r.Load(base + "self_attn.q_layernorm.weight", {d}));
+      LATERAL_ASSIGN_OR_RETURN(a.k_norm, r.Load(base + "self_attn.k_layernorm.weight", {d}));
+    }
+    if (c.IsMoeLayer(i)) {
+      const MoeConfig& m = *c.moe;
+      MoeWeights moe;
+      const std::string ff = base + "feed_forward.";
+      LATERAL_ASSIGN_OR_RETURN(moe.router, r.Load(ff + "gate.weight", {m.num_experts, h}));
+      if (m.use_expert_bias) {
+        LATERAL_ASSIGN_OR_RETURN(moe.expert_bias, r.Load(ff + "expert_bias", {m.num_experts}));
+      }
+      if (r.Contains(ff + "experts.gate_up_proj")) {
+        LATERAL_ASSIGN_OR_RETURN(moe.experts,
+                                 LoadFusedExperts(r, ff, m.num_experts, h, m.expert_ffn_size));
+      } else {
+        for (int e = 0; e < m.num_experts; ++e) {
+          LATERAL_ASSIGN_OR_RETURN(
+              FeedForwardWeights expert,
+              LoadFeedForward(r, absl::StrCat(ff, "experts.", e, "."), h, m.expert_ffn_size));
+          moe.experts.push_back(std::move(expert));
+        }
+      }
+      L.moe = std::move(moe);
+    } else {
+      LATERAL_ASSIGN_OR_RETURN(L.ffn, LoadFeedForward(r, base + "feed_forward.", h, c.ffn_size));
+    }
+  }
+  w.checkpoint = std::move(checkpoint);
+  return w;
+}
+
+}  // namespace lateral

@@ -1,0 +1,10 @@
+set(LATERAL_MODEL_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/checkpoint.cc
+  ${CMAKE_CURRENT_LIST_DIR}/lfm2_model.cc
+  ${CMAKE_CURRENT_LIST_DIR}/model_config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/model_weights.cc
+  ${CMAKE_CURRENT_LIST_DIR}/reference_ops.cc
+  ${CMAKE_CURRENT_LIST_DIR}/sequence_state.cc
+  ${CMAKE_CURRENT_LIST_DIR}/tensor_ops.cc
+  ${CMAKE_CURRENT_LIST_DIR}/weight_tensor.cc
+)

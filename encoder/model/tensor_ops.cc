@@ -1,0 +1,103 @@
+#include "encoder/model/tensor_ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "tbb/parallel_for.h"
+#include "tbb/task_arena.h"
+
+namespace lateral {
+
+void SetUpBlasThreading() {
+  static std::once_flag once;
+  std::call_once(once, [] { openblas_set_num_threads(1); });
+}
+
+void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,
+                      float* y, bool accumulate) {
+  SetUpBlasThreading();
+  const int64_t n = w.rows();
+  const float beta = accumulate ? 1.0f : 0.0f;
+  // Split output features so each task streams its own slice of the weights.
+  // Small problems run inline: task overhead would dominate.
+  const int threads = tbb::this_task_arena::max_concurrency();
+  const double flops = 2.0 * m * n * k;
+  if (threads <= 1 || flops < 2.0e6 || n < 64) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, x, ldx, w.data(), k, beta, y, n);
+    return;
+  }
+  int64_t chunks = std::min<int64_t>(n / 32, threads * 4);
+  int64_t step = (n + chunks - 1) / chunks;
+  step = (step + 15) / 16 * 16;
+  tbb::parallel_for(int64_t{0}, (n + step - 1) / step, [&](int64_t c) {
+    const int64_t begin = c * step;
+    const int64_t count = std::min(step, n - begin);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, count, k, 1.0f, x, ldx,
+                w.data() + begin * k, k, beta, y + begin, n);
+  });
+}
+
+void MatMulRowsTransposed(const float* a, int64_t m, int64_t k, int64_t lda, const float* b,
+                          int64_t n, int64_t ldb, float* c) {
+  SetUpBlasThreading();
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, n);
+}
+
+void MatMulRows(const float* a, int64_t m, int64_t k, int64_t lda, const float* b, int64_t n,
+                int64_t ldb, float* c, int64_t ldc) {
+  SetUpBlasThreading();
+  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+void RmsNormRows(const float* x, int64_t rows, int64_t cols, const float* weight, float eps,
+                 float* out) {
+  auto one_row = [&](int64_t r) {
+    const float* in = x + r * cols;
+    float* o = out + r * cols;
+    double sum = 0.0;
+    for (int64_t i = 0; i < cols; ++i) sum += static_cast<double>(in[i]) * in[i];
+    const float inv = 1.0f / std::sqrt(static_cast<float>(sum / cols) + eps);
+    for (int64_t i = 0; i < cols; ++i) o[i] = weight[i] * (in[i] * inv);
+  };
+  if (rows * cols < (1 << 15)) {
+    for (int64_t r = 0; r < rows; ++r) one_row(r);
+  } else {
+    tbb::parallel_for(int64_t{0}, rows, one_row);
+  }
+}
+
+void AddBiasRows(float* rows, int64_t count, int64_t cols, const float* bias) {
+  for (int64_t r = 0; r < count; ++r) {
+    float* row = rows + r * cols;
+    for (int64_t i = 0; i < cols; ++i) row[i] += bias[i];
+  }
+}
+
+void SiluMul(float* gate, const float* up, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    gate[i] = g / (1.0f + std::exp(-g)) * up[i];
+  }
+}
+
+void SoftmaxRow(float* row, int64_t n) {
+  float max_value = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, row[i]);
+  if (max_value == -std::numeric_limits<float>::infinity()) {
+    std::fill(row, row + n, 0.0f);  // nothing to attend to
+    return;
+  }
+  float sum = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    row[i] = std::exp(row[i] - max_value);
+    sum += row[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) row[i] *= inv;
+}
+
+}  // namespace lateral

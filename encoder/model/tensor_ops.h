@@ -1,0 +1,49 @@
+// The numeric building blocks of the forward pass, on row-major float32.
+//
+// MatMulTransposed is the hot path: it computes y = x · wᵀ for PyTorch-layout
+// weights through OpenBLAS sgemm, split over output features with oneTBB so
+// that both threading and BLAS stay under one scheduler (OpenBLAS itself runs
+// single-threaded, see SetUpBlasThreading). The scalar versions in
+// reference_ops.h are the oracles these are tested against.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "encoder/model/weight_tensor.h"
+
+namespace lateral {
+
+// Makes OpenBLAS single-threaded; oneTBB parallelises around it. Idempotent.
+void SetUpBlasThreading();
+
+// y[m, n] = x[m, k] · w[n, k]ᵀ (+ y when accumulate). x rows are `ldx` apart.
+void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,
+                      float* y, bool accumulate = false);
+inline void MatMulTransposed(const float* x, int64_t m, int64_t k, const WeightTensor& w, float* y,
+                             bool accumulate = false) {
+  MatMulTransposed(x, m, k, k, w, y, accumulate);
+}
+
+// Plain strided products for small per-task problems (run on the calling thread):
+// c[m, n] = a[m, k] · b[n, k]ᵀ, and c[m, n] = a[m, k] · b[k, n].
+void MatMulRowsTransposed(const float* a, int64_t m, int64_t k, int64_t lda, const float* b,
+                          int64_t n, int64_t ldb, float* c);
+void MatMulRows(const float* a, int64_t m, int64_t k, int64_t lda, const float* b, int64_t n,
+                int64_t ldb, float* c, int64_t ldc);
+
+// out[r, :] = weight ⊙ x[r, :] / sqrt(mean(x[r, :]²) + eps), rows of width `cols`.
+// `out` may alias `x`.
+void RmsNormRows(const float* x, int64_t rows, int64_t cols, const float* weight, float eps,
+                 float* out);
+
+// rows[r, :] += bias for every row.
+void AddBiasRows(float* rows, int64_t count, int64_t cols, const float* bias);
+
+// gate[i] = silu(gate[i]) * up[i].
+void SiluMul(float* gate, const float* up, int64_t n);
+
+// In-place softmax of one row; entries equal to -inf get probability 0.
+void SoftmaxRow(float* row, int64_t n);
+
+}  // namespace lateral
