@@ -13,7 +13,9 @@
 
 namespace lateral::testing {
 
+// Paths under tests/data; absolute paths pass through unchanged.
 inline std::string TestDataPath(const std::string& relative) {
+  if (!relative.empty() && relative[0] == '/') return relative;
   return absl::StrCat(LATERAL_TEST_DATA_DIR, "/", relative);
 }
 

@@ -1,0 +1,46 @@
+// A lateral subcommand: its flags, help text and entry point.
+//
+// Commands print results on stdout and diagnostics on stderr, and return an
+// exit code from ExitCode so that scripts can rely on it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cli/flags.h"
+
+namespace lateral::cli {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitFailure = 1,   // the command ran and failed (bad model file, I/O error, ...)
+  kExitUsage = 2,     // the command line itself is wrong
+};
+
+struct Command {
+  std::string name;
+  std::string summary;       // one line for `lateral --help`
+  std::string usage;         // synopsis and examples for `lateral NAME --help`
+  std::vector<FlagSpec> flags;
+  std::function<absl::Status(const ParsedFlags&)> run;
+};
+
+// Every command, in the order `lateral --help` lists them.
+const std::vector<Command>& AllCommands();
+
+// Commands, defined one per file in cli/commands/.
+Command TokenizeCommand();
+Command RunCommand();
+Command GenerateCommand();
+Command EncodeCommand();
+Command InspectCommand();
+Command ScoreCommand();
+
+// Maps a failure to its exit code: InvalidArgument from flag checks is a
+// usage error only when the command marks it so (see UsageError).
+absl::Status UsageError(const std::string& message);
+bool IsUsageError(const absl::Status& status);
+
+}  // namespace lateral::cli

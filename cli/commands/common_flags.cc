@@ -1,0 +1,35 @@
+#include "cli/commands/common_flags.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "cli/command.h"
+
+namespace lateral::cli {
+
+absl::StatusOr<std::string> RequiredFlag(const ParsedFlags& flags, const std::string& name) {
+  std::optional<std::string> v = flags.Get(name);
+  if (!v.has_value() || v->empty()) return UsageError(absl::StrCat("--", name, " is required"));
+  return *v;
+}
+
+FlagSpec RopeFrequenciesFlag() {
+  return {"rope-frequencies", true,
+          "bf16 (default: as transformers after casting the model to bf16) or f32", "bf16|f32"};
+}
+
+absl::StatusOr<ModelLoadOptions> ModelOptionsFromFlags(const ParsedFlags& flags) {
+  ModelLoadOptions options;
+  const std::string rope = flags.GetOr("rope-frequencies", "bf16");
+  if (rope == "bf16") {
+    options.rope_frequencies = RopeFrequencies::kBf16Rounded;
+  } else if (rope == "f32") {
+    options.rope_frequencies = RopeFrequencies::kFloat32;
+  } else {
+    return UsageError(absl::StrCat("--rope-frequencies must be bf16 or f32, not \"", rope, "\""));
+  }
+  return options;
+}
+
+std::string IdsToJson(const std::vector<int32_t>& ids) { return absl::StrCat("[", absl::StrJoin(ids, ","), "]"); }
+
+}  // namespace lateral::cli

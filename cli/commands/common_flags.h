@@ -1,0 +1,23 @@
+// Flag helpers shared by several commands.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/flags.h"
+#include "encoder/model/lfm2_model.h"
+
+namespace lateral::cli {
+
+// The value of a required flag, or a usage error naming it.
+absl::StatusOr<std::string> RequiredFlag(const ParsedFlags& flags, const std::string& name);
+
+// --rope-frequencies bf16|f32 (see RopeFrequencies).
+FlagSpec RopeFrequenciesFlag();
+absl::StatusOr<ModelLoadOptions> ModelOptionsFromFlags(const ParsedFlags& flags);
+
+// Writes `text` to stdout as one JSON array of integers, e.g. [1,2,3].
+std::string IdsToJson(const std::vector<int32_t>& ids);
+
+}  // namespace lateral::cli

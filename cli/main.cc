@@ -1,0 +1,61 @@
+// lateral: multilingual late-interaction retrieval and generation on LFM2.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/command.h"
+
+namespace lateral::cli {
+namespace {
+
+void PrintTopLevelHelp() {
+  std::cout << "lateral: run LFM2 models and LFM2-ColBERT retrieval on the CPU\n\n"
+               "usage: lateral COMMAND [FLAGS]\n\ncommands:\n";
+  for (const Command& c : AllCommands()) {
+    std::string name = c.name;
+    name.resize(12, ' ');
+    std::cout << "  " << name << c.summary << "\n";
+  }
+  std::cout << "\n'lateral COMMAND --help' shows a command's flags and examples.\n"
+               "exit codes: 0 success, 1 failure, 2 bad command line.\n";
+}
+
+int Main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h" ||
+      std::string(argv[1]) == "help") {
+    PrintTopLevelHelp();
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string name = argv[1];
+  for (const Command& c : AllCommands()) {
+    if (c.name != name) continue;
+    std::vector<std::string> args(argv + 2, argv + argc);
+    for (const std::string& a : args) {
+      if (a == "--help" || a == "-h") {
+        std::cout << c.usage << "\nflags:\n" << FlagsHelp(c.flags);
+        return kExitOk;
+      }
+    }
+    absl::StatusOr<ParsedFlags> flags = ParseFlags(c.flags, args);
+    if (!flags.ok()) {
+      std::cerr << "lateral " << name << ": " << flags.status().message() << "\n";
+      return kExitUsage;
+    }
+    absl::Status status = c.run(*flags);
+    std::cout.flush();
+    if (!status.ok()) {
+      std::cerr << "lateral " << name << ": " << status.message() << "\n";
+      return IsUsageError(status) ? kExitUsage : kExitFailure;
+    }
+    return kExitOk;
+  }
+  std::cerr << "lateral: unknown command \"" << name << "\" (see lateral --help)\n";
+  return kExitUsage;
+}
+
+}  // namespace
+}  // namespace lateral::cli
+
+int main(int argc, char** argv) { return lateral::cli::Main(argc, argv); }

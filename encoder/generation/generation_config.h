@@ -1,0 +1,34 @@
+// Decoding settings: what generation_config.json says, what flags override.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace lateral {
+
+struct SamplingSettings {
+  bool greedy = false;              // argmax; the other fields are then ignored
+  float temperature = 0.3f;         // LFM2 card's recommendation when the file has none
+  int top_k = 0;                    // 0 = off
+  float top_p = 1.0f;               // 1 = off
+  float min_p = 0.15f;              // 0 = off
+  float repetition_penalty = 1.05f; // 1 = off
+  uint64_t seed = 0;
+};
+
+struct GenerationSettings {
+  SamplingSettings sampling;
+  int max_new_tokens = 256;
+  std::vector<int32_t> stop_token_ids;  // generation stops after emitting one
+};
+
+// Reads DIR/generation_config.json when present (do_sample, temperature, top_k,
+// top_p, min_p, repetition_penalty, max_new_tokens, eos_token_id) over the
+// defaults above; a missing file is not an error.
+absl::StatusOr<GenerationSettings> LoadGenerationSettings(const std::string& model_dir);
+
+}  // namespace lateral

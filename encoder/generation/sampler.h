@@ -1,0 +1,31 @@
+// Picks the next token from logits, in the order Hugging Face `generate`
+// applies its processors: repetition penalty, temperature, top-k, top-p,
+// min-p, then a draw (or argmax when greedy or temperature is 0).
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "encoder/generation/generation_config.h"
+
+namespace lateral {
+
+class Sampler {
+ public:
+  explicit Sampler(const SamplingSettings& settings);
+
+  // `logits` is modified; `history` is every token so far (prompt included),
+  // for the repetition penalty.
+  int32_t Next(absl::Span<float> logits, absl::Span<const int32_t> history);
+
+ private:
+  SamplingSettings settings_;
+  std::mt19937_64 rng_;
+};
+
+// Index of the largest value; ties go to the lowest index, as torch.argmax.
+int32_t ArgMax(absl::Span<const float> values);
+
+}  // namespace lateral
