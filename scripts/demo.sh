@@ -12,9 +12,19 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/nu
 cmake --build "$build" -j "$(nproc)" --target lateral
 lateral="$build/cli/lateral"
 colbert="${LATERAL_COLBERT:-$root/tests/data/colbert-tiny}"
-lm="${LATERAL_LM:-$root/tests/data/lfm2-tiny}"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
+lm="${LATERAL_LM:-}"
+if [ -z "$lm" ]; then
+  # The tiny random-weight LM ships without a tokenizer; pair it with the
+  # fixture tokenizer (its ids fit the model's vocabulary) in a scratch directory.
+  lm="$out/lfm2-tiny"
+  mkdir -p "$lm"
+  for f in "$root"/tests/data/lfm2-tiny/*.json "$root"/tests/data/lfm2-tiny/model.safetensors \
+           "$root"/tests/data/colbert-tiny/tokenizer*.json; do
+    ln -s "$f" "$lm/"
+  done
+fi
 
 echo "== ColBERT encoding with $colbert"
 "$lateral" score --model "$colbert" --query "Wie funktioniert späte Interaktion?" \
@@ -22,5 +32,5 @@ echo "== ColBERT encoding with $colbert"
   "La interacción tardía compara cada token de la consulta con cada token del documento." \
   "晚期交互模型为每个词元生成一个向量。"
 echo
-echo "== Generation with $lm"
+echo "== Generation with ${LATERAL_LM:-tests/data/lfm2-tiny (random weights: expect gibberish)}"
 "$lateral" generate --model "$lm" --max-tokens 16 --greedy --stats "What is late interaction?"
