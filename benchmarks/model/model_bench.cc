@@ -1,0 +1,385 @@
+// model_bench: throughput of the LFM2 forward pass on real-shaped checkpoints.
+//
+// Checkpoints come from make_random_checkpoint (random weights cost the same
+// as trained ones). Benchmarks that need a model are registered only when its
+// directory is given:
+//
+//   model_bench --causal_model=/tmp/lb/lfm2-350m [--causal_model=/tmp/lb/lfm2-1.2b]
+//               --colbert_model=/tmp/lb/lfm2-colbert-350m [--repetitions=3]
+//               [Google Benchmark flags, e.g. --benchmark_filter=Decode]
+//
+// (or LATERAL_BENCH_CAUSAL_MODELS=dir1,dir2 and LATERAL_BENCH_COLBERT_MODEL=dir).
+// Every case runs one timed iteration per repetition (each takes seconds) and
+// reports the median; counters carry tokens/s and a per-layer-kind breakdown
+// measured with the Forward observer. The sgemm / memory reference points need no
+// model (reference_bench.cc).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "benchmark/benchmark.h"
+#include "benchmarks/model/bench_util.h"
+#include "common/safetensors.h"
+#include "encoder/model/tensor_ops.h"
+#include "tbb/task_arena.h"
+
+namespace lateral::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using benchmark::Counter;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+struct Flags {
+  std::vector<std::string> causal_models;
+  std::string colbert_model;
+  int repetitions = 3;
+  // Workload sizes; the defaults are the ones RESULTS.md reports.
+  int documents = 64;
+  int document_tokens = 256;
+  std::vector<int> encode_batches = {1, 8, 64};
+  int prefill_tokens = 512;  // llama-bench pp512
+  int prompt_tokens = 16;    // decode starts after a 16-token prefill
+  int decode_steps = 128;    // llama-bench tg128
+  std::vector<int> threads = {2, 1};
+};
+
+void SetCommonCounters(benchmark::State& state, const LayerTimer& timer, double per) {
+  // Seconds of the whole run turned into milliseconds per `per` unit.
+  const double scale = 1e3 / per;
+  state.counters["conv_layers_ms"] = timer.conv_s() * scale;
+  state.counters["attn_layers_ms"] = timer.attention_s() * scale;
+  state.counters["head_ms"] = timer.head_s() * scale;
+  state.counters["embed_ms"] = timer.embed_s() * scale;
+  state.counters["tbb_concurrency"] = tbb::this_task_arena::max_concurrency();
+}
+
+// Lfm2Model::Load wall time. `cold` first drops the checkpoint's pages from
+// the page cache (posix_fadvise on our own file only), so the read is from disk.
+void BM_Load(benchmark::State& state, std::string dir, bool cold) {
+  ReleaseCachedModel();
+  for (auto _ : state) {
+    if (cold) {
+      const std::string path = dir + "/model.safetensors";
+      const int fd = ::open(path.c_str(), O_RDONLY);
+      if (fd >= 0) {
+        ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+        ::close(fd);
+      }
+    }
+    const auto start = Clock::now();
+    auto model = Lfm2Model::Load(dir);
+    state.SetIterationTime(Since(start));
+    if (!model.ok()) {
+      state.SkipWithError(model.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(model->get());  // freed outside the timed part
+  }
+}
+
+// ColBERT document encoding: `documents` × `document_tokens` random documents
+// ([BOS, [D], random ids…]), `batch` sequences per Forward call, hidden states
+// only, then the 1_Dense projection and per-token L2 normalisation. The
+// skiplist is not applied: it filters outputs and costs nothing measurable.
+void BM_Encode(benchmark::State& state, std::string dir, Flags flags, int batch, int threads) {
+  absl::StatusOr<const Lfm2Model*> model_or = CachedModel(dir);
+  if (!model_or.ok()) {
+    state.SkipWithError(model_or.status().ToString().c_str());
+    return;
+  }
+  const Lfm2Model& model = **model_or;
+  auto dense_file = SafetensorsFile::Open(dir + "/1_Dense/model.safetensors");
+  if (!dense_file.ok()) {
+    state.SkipWithError(dense_file.status().ToString().c_str());
+    return;
+  }
+  auto dense_view = dense_file->Get("linear.weight");
+  if (!dense_view.ok()) {
+    state.SkipWithError(dense_view.status().ToString().c_str());
+    return;
+  }
+  auto dense = WeightTensor::FromView(**dense_view);
+  const int64_t hidden = model.config().hidden_size, out_dim = dense->rows();
+  const int32_t vocab = model.config().vocab_size;
+
+  std::vector<std::vector<int32_t>> docs(flags.documents);
+  for (int d = 0; d < flags.documents; ++d) {
+    docs[d] = RandomIds(flags.document_tokens, 1000, vocab - 2, 1000 + d);
+    docs[d][0] = 1;                                  // BOS
+    if (flags.document_tokens > 1) docs[d][1] = vocab - 1;  // [D], 64401 in LFM2-ColBERT
+  }
+
+  ThreadLimit limit(threads);
+  LayerTimer timer(model.config());
+  ForwardOptions options;
+  options.return_hidden_states = true;
+  options.observer = timer.Observer();
+  double projection_s = 0, wall_s = 0;
+  int64_t tokens = 0;
+  const double cpu_start = ProcessCpuSeconds();
+  for (auto _ : state) {
+    const auto iteration_start = Clock::now();
+    for (int first = 0; first < flags.documents; first += batch) {
+      const int n = std::min(batch, flags.documents - first);
+      std::vector<SequenceState> states;
+      std::vector<SequenceInput> inputs;
+      states.reserve(n);
+      for (int i = 0; i < n; ++i) {
+        states.push_back(model.NewState());
+        inputs.push_back({&states.back(), docs[first + i], {}});
+      }
+      timer.Begin();
+      absl::StatusOr<ForwardResult> result = model.Forward(inputs, options);
+      timer.End();
+      if (!result.ok()) {
+        state.SkipWithError(result.status().ToString().c_str());
+        return;
+      }
+      const auto start = Clock::now();
+      const int64_t rows = result->row_offsets.back();
+      std::vector<float> vectors(rows * out_dim);
+      MatMulTransposed(result->hidden_states.data(), rows, hidden, *dense, vectors.data());
+      for (int64_t r = 0; r < rows; ++r) {
+        float* v = vectors.data() + r * out_dim;
+        double sum = 0;
+        for (int64_t j = 0; j < out_dim; ++j) sum += double{v[j]} * v[j];
+        const float inv = static_cast<float>(1.0 / std::max(std::sqrt(sum), 1e-12));
+        for (int64_t j = 0; j < out_dim; ++j) v[j] *= inv;
+      }
+      benchmark::DoNotOptimize(vectors.data());
+      projection_s += Since(start);
+      tokens += rows;
+    }
+    wall_s += Since(iteration_start);
+  }
+  state.counters["cpu_util"] = (ProcessCpuSeconds() - cpu_start) / wall_s;
+  const double iterations = static_cast<double>(state.iterations());
+  state.counters["tokens_per_second"] = Counter(static_cast<double>(tokens), Counter::kIsRate);
+  state.counters["projection_ms"] = projection_s * 1e3 / iterations;
+  SetCommonCounters(state, timer, iterations);
+}
+
+// One prompt of `tokens` random ids on a fresh state, logits of the last token
+// only (what llama-bench pp512 measures).
+void BM_Prefill(benchmark::State& state, std::string dir, Flags flags, int threads) {
+  absl::StatusOr<const Lfm2Model*> model_or = CachedModel(dir);
+  if (!model_or.ok()) {
+    state.SkipWithError(model_or.status().ToString().c_str());
+    return;
+  }
+  const Lfm2Model& model = **model_or;
+  std::vector<int32_t> ids = RandomIds(flags.prefill_tokens, 1000, model.config().vocab_size, 7);
+  ids[0] = 1;
+  ThreadLimit limit(threads);
+  LayerTimer timer(model.config());
+  ForwardOptions options;
+  options.return_hidden_states = false;
+  options.return_last_logits = true;
+  options.observer = timer.Observer();
+  double wall_s = 0;
+  const double cpu_start = ProcessCpuSeconds();
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    SequenceState seq = model.NewState();
+    timer.Begin();
+    absl::StatusOr<ForwardResult> result = model.Forward({SequenceInput{&seq, ids, {}}}, options);
+    timer.End();
+    if (!result.ok()) {
+      state.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+    benchmark::DoNotOptimize(result->last_logits.data());
+    wall_s += Since(start);
+  }
+  state.counters["cpu_util"] = (ProcessCpuSeconds() - cpu_start) / wall_s;
+  const double iterations = static_cast<double>(state.iterations());
+  state.counters["tokens_per_second"] =
+      Counter(static_cast<double>(flags.prefill_tokens) * iterations, Counter::kIsRate);
+  SetCommonCounters(state, timer, iterations);
+}
+
+int32_t ArgMax(const std::vector<float>& logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+// Greedy decoding: an untimed `prompt_tokens` prefill, then `decode_steps`
+// single-token Forward calls with logits (llama-bench tg128). Only the decode
+// steps are timed. weight_GBps is the f32 weight bytes a step must read
+// divided by the step time: decode is a chain of matrix-vector products, so
+// this against the machine's memory bandwidth says how close to the limit it runs.
+void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int threads) {
+  absl::StatusOr<const Lfm2Model*> model_or = CachedModel(dir);
+  if (!model_or.ok()) {
+    state.SkipWithError(model_or.status().ToString().c_str());
+    return;
+  }
+  const Lfm2Model& model = **model_or;
+  std::vector<int32_t> prompt = RandomIds(flags.prompt_tokens, 1000, model.config().vocab_size, 11);
+  prompt[0] = 1;
+  ThreadLimit limit(threads);
+  LayerTimer timer(model.config());
+  ForwardOptions options;
+  options.return_hidden_states = false;
+  options.return_last_logits = true;
+  double wall_s = 0, cpu_s = 0;
+  for (auto _ : state) {
+    SequenceState seq = model.NewState();
+    absl::StatusOr<ForwardResult> result = model.Forward({SequenceInput{&seq, prompt, {}}}, options);
+    if (!result.ok()) {
+      state.SkipWithError(result.status().ToString().c_str());
+      return;
+    }
+    int32_t next = ArgMax(result->last_logits);
+    options.observer = timer.Observer();  // time the decode steps only
+    const auto start = Clock::now();
+    const double cpu_start = ProcessCpuSeconds();
+    for (int step = 0; step < flags.decode_steps; ++step) {
+      timer.Begin();
+      result = model.Forward({SequenceInput{&seq, absl::MakeConstSpan(&next, 1), {}}}, options);
+      timer.End();
+      if (!result.ok()) {
+        state.SkipWithError(result.status().ToString().c_str());
+        return;
+      }
+      next = ArgMax(result->last_logits);
+    }
+    const double elapsed = Since(start);
+    state.SetIterationTime(elapsed);
+    wall_s += elapsed;
+    cpu_s += ProcessCpuSeconds() - cpu_start;
+    options.observer = nullptr;
+  }
+  state.counters["cpu_util"] = cpu_s / wall_s;
+  const double tokens = static_cast<double>(flags.decode_steps) * state.iterations();
+  state.counters["tokens_per_second"] = Counter(tokens, Counter::kIsRate);
+  state.counters["weight_GBps"] = Counter(tokens * DecodeWeightBytesPerToken(model) * 1e-9, Counter::kIsRate);
+  SetCommonCounters(state, timer, tokens);  // per token
+}
+
+std::string BaseName(const std::string& dir) {
+  std::string trimmed = dir;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  const size_t slash = trimmed.rfind('/');
+  return slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+}
+
+void RegisterAll(const Flags& flags) {
+  const int reps = flags.repetitions;
+  auto common = [reps](benchmark::internal::Benchmark* b) {
+    b->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(reps)->DisplayAggregatesOnly(true);
+  };
+  // Grouped by model: CachedModel holds one at a time.
+  if (!flags.colbert_model.empty()) {
+    const std::string& dir = flags.colbert_model;
+    for (int threads : flags.threads) {
+      for (int batch : flags.encode_batches) {
+        common(benchmark::RegisterBenchmark(
+                   absl::StrCat("Encode/", BaseName(dir), "/docs:", flags.documents, "x",
+                                flags.document_tokens, "/batch:", batch, "/threads:", threads)
+                       .c_str(),
+                   BM_Encode, dir, flags, batch, threads)
+                   ->UseRealTime());
+      }
+    }
+  }
+  for (const std::string& dir : flags.causal_models) {
+    const std::string name = BaseName(dir);
+    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/warm").c_str(), BM_Load, dir, false)
+               ->UseManualTime());
+    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/cold").c_str(), BM_Load, dir, true)
+               ->UseManualTime());
+    for (int threads : flags.threads) {
+      common(benchmark::RegisterBenchmark(
+                 absl::StrCat("Prefill/", name, "/pp", flags.prefill_tokens, "/threads:", threads).c_str(),
+                 BM_Prefill, dir, flags, threads)
+                 ->UseRealTime());
+    }
+    for (int threads : flags.threads) {
+      common(benchmark::RegisterBenchmark(absl::StrCat("Decode/", name, "/tg", flags.decode_steps,
+                                                       "/prompt:", flags.prompt_tokens, "/threads:", threads)
+                                              .c_str(),
+                                          BM_Decode, dir, flags, threads)
+                 ->UseManualTime());
+    }
+  }
+}
+
+std::vector<int> ParseIntList(const std::string& text) {
+  std::vector<int> out;
+  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    out.push_back(std::atoi(std::string(part).c_str()));
+  }
+  return out;
+}
+
+// Takes our flags out of argv (Google Benchmark rejects flags it does not know).
+Flags ParseFlags(int* argc, char** argv) {
+  Flags flags;
+  if (const char* env = std::getenv("LATERAL_BENCH_CAUSAL_MODELS")) {
+    for (absl::string_view dir : absl::StrSplit(env, ',', absl::SkipEmpty())) {
+      flags.causal_models.emplace_back(dir);
+    }
+  }
+  if (const char* env = std::getenv("LATERAL_BENCH_COLBERT_MODEL")) flags.colbert_model = env;
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    const std::string arg = argv[i];
+    const size_t eq = arg.find('=');
+    const std::string key = arg.substr(0, eq), value = eq == std::string::npos ? "" : arg.substr(eq + 1);
+    if (key == "--causal_model") {
+      flags.causal_models.push_back(value);
+    } else if (key == "--colbert_model") {
+      flags.colbert_model = value;
+    } else if (key == "--repetitions") {
+      flags.repetitions = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--documents") {
+      flags.documents = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--document_tokens") {
+      flags.document_tokens = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--encode_batches") {
+      flags.encode_batches = ParseIntList(value);
+    } else if (key == "--prefill_tokens") {
+      flags.prefill_tokens = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--prompt_tokens") {
+      flags.prompt_tokens = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--decode_steps") {
+      flags.decode_steps = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--threads") {
+      flags.threads = ParseIntList(value);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return flags;
+}
+
+}  // namespace
+}  // namespace lateral::bench
+
+int main(int argc, char** argv) {
+  lateral::bench::Flags flags = lateral::bench::ParseFlags(&argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  if (flags.causal_models.empty() && flags.colbert_model.empty()) {
+    std::fprintf(stderr,
+                 "model_bench: no model given, running only the sgemm / memory reference points.\n"
+                 "  Pass --causal_model=DIR (repeatable) and/or --colbert_model=DIR, made with\n"
+                 "  make_random_checkpoint (see benchmarks/RESULTS.md).\n");
+  }
+  lateral::bench::RegisterAll(flags);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,170 @@
+#include "index/residual_codec.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "faiss/Clustering.h"
+#include "faiss/IndexFlat.h"
+#include "tbb/parallel_for.h"
+
+namespace lateral {
+
+int PlaidCentroidCount(int64_t num_tokens) {
+  if (num_tokens <= 1) return 1;
+  const double target = 16.0 * std::sqrt(static_cast<double>(num_tokens));
+  return 1 << static_cast<int>(std::floor(std::log2(target)));
+}
+
+absl::StatusOr<ResidualCodec> ResidualCodec::FromParts(int dim, int nbits, std::vector<float> centroids,
+                                                       std::vector<float> bucket_cutoffs,
+                                                       std::vector<float> bucket_weights) {
+  if (nbits != 1 && nbits != 2 && nbits != 4) {
+    return absl::InvalidArgumentError(absl::StrCat("nbits must be 1, 2 or 4, not ", nbits));
+  }
+  if (dim <= 0 || (dim * nbits) % 8 != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("dimension ", dim, " times ", nbits,
+                                                   " bits must be a positive multiple of 8"));
+  }
+  if (centroids.empty() || centroids.size() % dim != 0) {
+    return absl::InvalidArgumentError("centroid table is empty or not a multiple of the dimension");
+  }
+  if (bucket_cutoffs.size() != (1u << nbits) - 1 || bucket_weights.size() != (1u << nbits)) {
+    return absl::InvalidArgumentError(absl::StrCat("bucket tables must have ", (1 << nbits) - 1, " cutoffs and ",
+                                                   1 << nbits, " weights"));
+  }
+  if (!std::is_sorted(bucket_cutoffs.begin(), bucket_cutoffs.end())) {
+    return absl::InvalidArgumentError("bucket cutoffs are not sorted");
+  }
+  ResidualCodec c;
+  c.dim_ = dim;
+  c.nbits_ = nbits;
+  c.centroids_ = std::move(centroids);
+  c.cutoffs_ = std::move(bucket_cutoffs);
+  c.weights_ = std::move(bucket_weights);
+  return c;
+}
+
+absl::StatusOr<ResidualCodec> ResidualCodec::Train(const float* sample, int64_t n, int dim, int64_t total_tokens,
+                                                   const CodecOptions& options) {
+  if (n < 2) return absl::InvalidArgumentError("need at least 2 sample vectors to train a codec");
+  for (int64_t i = 0; i < n * dim; ++i) {
+    if (!std::isfinite(sample[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("sample vector ", i / dim, " has a NaN or infinite value"));
+    }
+  }
+  // Hold out a slice for the bucket quantiles, as ColBERTv2 does, so the
+  // residuals they see are those of vectors k-means did not fit.
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937 rng(options.seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const int64_t heldout = std::clamp<int64_t>(static_cast<int64_t>(n * options.heldout_fraction), 1, 50000);
+  const int64_t train_n = n - heldout;
+  int k = options.num_centroids > 0 ? options.num_centroids : PlaidCentroidCount(total_tokens);
+  k = static_cast<int>(std::min<int64_t>(k, train_n));
+
+  std::vector<float> train(train_n * dim), held(heldout * dim);
+  for (int64_t i = 0; i < train_n; ++i) std::copy_n(sample + order[i] * dim, dim, train.data() + i * dim);
+  for (int64_t i = 0; i < heldout; ++i) std::copy_n(sample + order[train_n + i] * dim, dim, held.data() + i * dim);
+
+  faiss::ClusteringParameters params;
+  params.niter = options.kmeans_iterations;
+  params.spherical = true;
+  params.seed = static_cast<int>(options.seed);
+  params.verbose = false;
+  params.max_points_per_centroid = 256;
+  params.min_points_per_centroid = 1;
+  faiss::Clustering clustering(dim, k, params);
+  faiss::IndexFlatIP assigner(dim);
+  try {
+    clustering.train(train_n, train.data(), assigner);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("k-means failed: ", e.what()));
+  }
+
+  // Bucket tables from the held-out residuals, all dimensions pooled.
+  const int buckets = 1 << options.nbits;
+  std::vector<float> cutoffs(buckets - 1), weights(buckets);
+  {
+    absl::StatusOr<ResidualCodec> partial =
+        FromParts(dim, options.nbits, clustering.centroids, std::vector<float>(buckets - 1, 0.0f),
+                  std::vector<float>(buckets, 0.0f));
+    if (!partial.ok()) return partial.status();
+    std::vector<uint32_t> ids(heldout);
+    partial->Assign(held.data(), heldout, ids.data());
+    std::vector<float> residuals(heldout * dim);
+    for (int64_t i = 0; i < heldout; ++i) {
+      for (int d = 0; d < dim; ++d) {
+        residuals[i * dim + d] = held[i * dim + d] - partial->centroids_[ids[i] * static_cast<int64_t>(dim) + d];
+      }
+    }
+    std::sort(residuals.begin(), residuals.end());
+    auto quantile = [&](double q) {
+      const double pos = q * (residuals.size() - 1);
+      return residuals[static_cast<size_t>(std::llround(pos))];
+    };
+    for (int b = 1; b < buckets; ++b) cutoffs[b - 1] = quantile(static_cast<double>(b) / buckets);
+    for (int b = 0; b < buckets; ++b) weights[b] = quantile((b + 0.5) / buckets);
+  }
+  return FromParts(dim, options.nbits, std::move(clustering.centroids), std::move(cutoffs), std::move(weights));
+}
+
+void ResidualCodec::Assign(const float* vectors, int64_t n, uint32_t* centroid_ids) const {
+  const int64_t k = num_centroids();
+  // Blocks of vectors against all centroids through BLAS; the block bounds
+  // the score matrix to 256 x K floats per task.
+  constexpr int64_t kBlock = 256;
+  tbb::parallel_for(int64_t{0}, (n + kBlock - 1) / kBlock, [&](int64_t b) {
+    const int64_t begin = b * kBlock, rows = std::min(kBlock, n - begin);
+    std::vector<float> scores(rows * k);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, dim_, 1.0f, vectors + begin * dim_, dim_,
+                centroids_.data(), dim_, 0.0f, scores.data(), k);
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* row = scores.data() + i * k;
+      centroid_ids[begin + i] = static_cast<uint32_t>(std::max_element(row, row + k) - row);
+    }
+  });
+}
+
+void ResidualCodec::Encode(const float* vectors, int64_t n, uint32_t* centroid_ids, uint8_t* codes) const {
+  Assign(vectors, n, centroid_ids);
+  const int bytes = code_bytes();
+  const int per_byte = 8 / nbits_;
+  tbb::parallel_for(int64_t{0}, n, [&](int64_t i) {
+    const float* v = vectors + i * dim_;
+    const float* c = centroids_.data() + static_cast<int64_t>(centroid_ids[i]) * dim_;
+    uint8_t* out = codes + i * bytes;
+    std::fill(out, out + bytes, 0);
+    for (int d = 0; d < dim_; ++d) {
+      const float r = v[d] - c[d];
+      // Bucket = number of cutoffs at or below the residual.
+      const uint8_t bucket = static_cast<uint8_t>(std::upper_bound(cutoffs_.begin(), cutoffs_.end(), r) - cutoffs_.begin());
+      // Dimension d sits in byte d / per_byte, most significant bits first.
+      const int shift = 8 - nbits_ * (d % per_byte + 1);
+      out[d / per_byte] |= static_cast<uint8_t>(bucket << shift);
+    }
+  });
+}
+
+void ResidualCodec::Decode(const uint32_t* centroid_ids, const uint8_t* codes, int64_t n, float* out) const {
+  const int bytes = code_bytes();
+  const int per_byte = 8 / nbits_;
+  const uint8_t mask = static_cast<uint8_t>((1 << nbits_) - 1);
+  for (int64_t i = 0; i < n; ++i) {
+    const float* c = centroids_.data() + static_cast<int64_t>(centroid_ids[i]) * dim_;
+    const uint8_t* in = codes + i * bytes;
+    float* o = out + i * dim_;
+    for (int d = 0; d < dim_; ++d) {
+      const int shift = 8 - nbits_ * (d % per_byte + 1);
+      o[d] = c[d] + weights_[(in[d / per_byte] >> shift) & mask];
+    }
+  }
+}
+
+}  // namespace lateral

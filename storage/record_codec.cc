@@ -1,0 +1,265 @@
+#include "storage/record_codec.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "storage/coding.h"
+
+namespace lateral::storage {
+namespace {
+
+constexpr uint8_t kMetadataString = 0;
+constexpr uint8_t kMetadataNumber = 1;
+// Bounds on header fields, so a garbled value cannot ask for absurd sizes.
+constexpr uint32_t kMaxDim = 1 << 16;
+constexpr uint32_t kMaxNbits = 8;
+
+// Accumulates the first failure of a sequence of reads, with the offset where
+// it happened, so each decoder reads like the layout it implements.
+class Decoder {
+ public:
+  Decoder(absl::string_view value, absl::string_view what) : value_(value), reader_(value), what_(what) {}
+
+  ByteReader& reader() { return reader_; }
+
+  absl::Status Error(absl::string_view detail) const {
+    return absl::DataLossError(absl::StrCat(what_, ": corrupt value (", detail, " at byte ",
+                                            reader_.offset(value_), " of ", value_.size(), ")"));
+  }
+  // Reads and checks the record version byte.
+  absl::Status Version() {
+    uint8_t version;
+    if (!reader_.ReadByte(&version)) return Error("empty record");
+    if (version != kRecordVersion) {
+      return Error(absl::StrCat("unknown record version ", version, ", expected ", kRecordVersion));
+    }
+    return absl::OkStatus();
+  }
+  absl::Status End() const {
+    if (!reader_.empty()) return Error(absl::StrCat(reader_.remaining(), " trailing bytes"));
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::string_view value_;
+  ByteReader reader_;
+  absl::string_view what_;
+};
+
+}  // namespace
+
+std::string EncodeManifest(const Manifest& manifest) {
+  std::string out(kManifestMagic, 4);
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutVarint32(&out, static_cast<uint32_t>(manifest.format_version));
+  PutLengthPrefixed(&out, manifest.encoder_identity);
+  PutVarint32(&out, static_cast<uint32_t>(manifest.dim));
+  PutVarint32(&out, static_cast<uint32_t>(manifest.nbits));
+  return out;
+}
+
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view value, absl::string_view what) {
+  Decoder d(value, what);
+  ByteReader& r = d.reader();
+  absl::string_view magic;
+  if (!r.ReadBytes(4, &magic) || magic != absl::string_view(kManifestMagic, 4)) {
+    return d.Error("no lateral manifest magic");
+  }
+  uint8_t version;
+  if (!r.ReadByte(&version)) return d.Error("truncated");
+  if (version > kRecordVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(what, ": manifest record version ", version,
+                     " was written by a newer lateral; this build reads up to version ", kRecordVersion));
+  }
+  if (version != kRecordVersion) return d.Error(absl::StrCat("unknown record version ", version));
+  Manifest m;
+  uint32_t format_version, dim, nbits;
+  absl::string_view identity;
+  if (!r.ReadVarint32(&format_version) || !r.ReadLengthPrefixed(&identity) || !r.ReadVarint32(&dim) ||
+      !r.ReadVarint32(&nbits)) {
+    return d.Error("truncated");
+  }
+  if (format_version > INT32_MAX || dim > kMaxDim || nbits > kMaxNbits) {
+    return d.Error(
+        absl::StrCat("implausible format_version ", format_version, ", dim ", dim, " or nbits ", nbits));
+  }
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  m.format_version = static_cast<int>(format_version);
+  m.encoder_identity = std::string(identity);
+  m.dim = static_cast<int>(dim);
+  m.nbits = static_cast<int>(nbits);
+  return m;
+}
+
+std::string EncodeDocument(const DocumentRecord& record) {
+  std::string out;
+  size_t estimate = 16 + record.external_id.size() + record.text.size();
+  for (const auto& [name, value] : record.metadata) estimate += 16 + name.size();
+  out.reserve(estimate);
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutLengthPrefixed(&out, record.external_id);
+  PutLengthPrefixed(&out, record.text);
+  PutVarint32(&out, static_cast<uint32_t>(record.metadata.size()));
+  for (const auto& [name, value] : record.metadata) {
+    PutLengthPrefixed(&out, name);
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      out.push_back(static_cast<char>(kMetadataString));
+      PutLengthPrefixed(&out, *s);
+    } else {
+      out.push_back(static_cast<char>(kMetadataNumber));
+      PutDouble(&out, std::get<double>(value));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<DocumentRecord> DecodeDocument(absl::string_view value, absl::string_view what) {
+  Decoder d(value, what);
+  ByteReader& r = d.reader();
+  if (absl::Status s = d.Version(); !s.ok()) return s;
+  DocumentRecord record;
+  absl::string_view external_id, text;
+  uint32_t n_fields;
+  if (!r.ReadLengthPrefixed(&external_id)) return d.Error("truncated external id");
+  if (!r.ReadLengthPrefixed(&text)) return d.Error("truncated text");
+  if (!r.ReadVarint32(&n_fields)) return d.Error("truncated field count");
+  record.external_id = std::string(external_id);
+  record.text = std::string(text);
+  for (uint32_t field_idx = 0; field_idx < n_fields; ++field_idx) {
+    absl::string_view name;
+    uint8_t kind;
+    if (!r.ReadLengthPrefixed(&name) || !r.ReadByte(&kind)) {
+      return d.Error(absl::StrCat("truncated metadata field ", field_idx));
+    }
+    MetadataValue field;
+    if (kind == kMetadataString) {
+      absl::string_view s;
+      if (!r.ReadLengthPrefixed(&s)) return d.Error(absl::StrCat("truncated metadata field ", field_idx));
+      field = std::string(s);
+    } else if (kind == kMetadataNumber) {
+      double number;
+      if (!r.ReadDouble(&number)) return d.Error(absl::StrCat("truncated metadata field ", field_idx));
+      field = number;
+    } else {
+      return d.Error(absl::StrCat("unknown metadata kind ", kind));
+    }
+    if (!record.metadata.emplace(std::string(name), std::move(field)).second) {
+      return d.Error(absl::StrCat("duplicate metadata field \"", name, "\""));
+    }
+  }
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  return record;
+}
+
+std::string EncodeCodes(const DocumentCodes& codes) {
+  std::string out;
+  out.reserve(1 + kMaxVarint32Bytes * 2 + 4 * codes.centroid_ids.size() + codes.residual_codes.size());
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutVarint32(&out, static_cast<uint32_t>(codes.centroid_ids.size()));
+  for (uint32_t id : codes.centroid_ids) PutFixed32(&out, id);
+  PutLengthPrefixed(&out, codes.residual_codes);
+  return out;
+}
+
+absl::StatusOr<DocumentCodes> DecodeCodes(absl::string_view value, size_t code_bytes,
+                                          absl::string_view what) {
+  Decoder d(value, what);
+  ByteReader& r = d.reader();
+  if (absl::Status s = d.Version(); !s.ok()) return s;
+  uint32_t n_tokens;
+  if (!r.ReadVarint32(&n_tokens)) return d.Error("truncated token count");
+  // Check before allocating: each token takes at least 4 bytes.
+  if (n_tokens > r.remaining() / 4) {
+    return d.Error(absl::StrCat("token count ", n_tokens, " exceeds the record"));
+  }
+  DocumentCodes codes;
+  codes.centroid_ids.resize(n_tokens);
+  for (uint32_t& id : codes.centroid_ids) r.ReadFixed32(&id);  // length checked above
+  absl::string_view residuals;
+  if (!r.ReadLengthPrefixed(&residuals)) return d.Error("truncated residual codes");
+  if (residuals.size() != uint64_t{n_tokens} * code_bytes) {
+    return d.Error(absl::StrCat(residuals.size(), " bytes of residual codes for ", n_tokens, " tokens of ",
+                                code_bytes, " bytes"));
+  }
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  codes.residual_codes = std::string(residuals);
+  return codes;
+}
+
+uint32_t CodecHeader::rows_in_chunk(uint32_t chunk) const {
+  const uint64_t begin = uint64_t{chunk} * rows_per_chunk;
+  if (begin >= num_centroids) return 0;
+  return static_cast<uint32_t>(std::min<uint64_t>(rows_per_chunk, num_centroids - begin));
+}
+
+std::string EncodeCodecHeader(const CodecHeader& header) {
+  std::string out;
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutVarint32(&out, static_cast<uint32_t>(header.dim));
+  PutVarint32(&out, static_cast<uint32_t>(header.nbits));
+  PutVarint32(&out, header.num_centroids);
+  PutVarint32(&out, header.rows_per_chunk);
+  PutVarint32(&out, static_cast<uint32_t>(header.bucket_cutoffs.size()));
+  PutFloats(&out, header.bucket_cutoffs.data(), header.bucket_cutoffs.size());
+  PutVarint32(&out, static_cast<uint32_t>(header.bucket_weights.size()));
+  PutFloats(&out, header.bucket_weights.data(), header.bucket_weights.size());
+  return out;
+}
+
+absl::StatusOr<CodecHeader> DecodeCodecHeader(absl::string_view value, absl::string_view what) {
+  Decoder d(value, what);
+  ByteReader& r = d.reader();
+  if (absl::Status s = d.Version(); !s.ok()) return s;
+  CodecHeader h;
+  uint32_t dim, nbits;
+  if (!r.ReadVarint32(&dim) || !r.ReadVarint32(&nbits) || !r.ReadVarint32(&h.num_centroids) ||
+      !r.ReadVarint32(&h.rows_per_chunk)) {
+    return d.Error("truncated");
+  }
+  if (dim == 0 || dim > kMaxDim || nbits == 0 || nbits > kMaxNbits) {
+    return d.Error(absl::StrCat("implausible dim ", dim, " or nbits ", nbits));
+  }
+  if (h.num_centroids > 0 && h.rows_per_chunk == 0) return d.Error("zero rows per chunk");
+  h.dim = static_cast<int>(dim);
+  h.nbits = static_cast<int>(nbits);
+  for (std::vector<float>* table : {&h.bucket_cutoffs, &h.bucket_weights}) {
+    uint32_t n;
+    if (!r.ReadVarint32(&n) || n > r.remaining() / 4) return d.Error("truncated bucket table");
+    table->resize(n);
+    r.ReadFloats(n, table->data());
+  }
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  return h;
+}
+
+absl::Status DecodeCentroidChunk(absl::string_view value, const CodecHeader& header, uint32_t chunk,
+                                 std::vector<float>* centroids, absl::string_view what) {
+  const uint64_t n_floats = uint64_t{header.rows_in_chunk(chunk)} * header.dim;
+  if (value.size() != n_floats * sizeof(float)) {
+    return absl::DataLossError(absl::StrCat(what, ": corrupt value (", value.size(),
+                                            " bytes; centroid chunk ", chunk, " should hold ", n_floats,
+                                            " floats)"));
+  }
+  const size_t old_size = centroids->size();
+  centroids->resize(old_size + n_floats);
+  ByteReader(value).ReadFloats(n_floats, centroids->data() + old_size);
+  return absl::OkStatus();
+}
+
+std::string EncodeCounter(uint64_t value) {
+  std::string out;
+  PutFixed64(&out, value);
+  return out;
+}
+
+absl::StatusOr<uint64_t> DecodeCounter(absl::string_view value, absl::string_view what) {
+  Decoder d(value, what);
+  uint64_t counter;
+  if (value.size() != 8 || !d.reader().ReadFixed64(&counter)) return d.Error("counter is not 8 bytes");
+  return counter;
+}
+
+}  // namespace lateral::storage

@@ -1,0 +1,81 @@
+// storage/ private header: the binary encoding of every value the store
+// writes. Pure functions over bytes (no RocksDB), so they are easy to test and
+// fuzz.
+//
+// Each record starts with a one-byte record version (kRecordVersion); lengths
+// are varints; integers are little-endian; floats are raw IEEE-754 bits. A
+// decoder checks every length against the bytes that remain, rejects trailing
+// bytes, and never reads out of bounds or allocates more than the input can
+// describe; on malformed input it returns DataLoss naming `what` (the store
+// path and key, e.g. "/data/c1: documents[doc 42]").
+//
+//   ManifestRecord  "LTRL" u8:version varint:format_version lp:encoder_identity
+//                   varint:dim varint:nbits
+//   DocumentRecord  u8:version lp:external_id lp:text varint:n_fields
+//                   n_fields x { lp:name u8:kind (0 string, 1 number)
+//                                lp:string | f64:number }
+//   DocumentCodes   u8:version varint:n_tokens n_tokens x u32:centroid_id
+//                   lp:residual_codes (n_tokens * code_bytes bytes)
+//   CodecHeader     u8:version varint:dim varint:nbits varint:num_centroids
+//                   varint:rows_per_chunk varint:n_cutoffs n_cutoffs x f32
+//                   varint:n_weights n_weights x f32
+//   centroid chunk  rows * dim x f32 (rows = rows_per_chunk, fewer in the last)
+//   counter         u64
+// (lp = varint length, then the bytes.)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "storage/collection_store.h"
+
+namespace lateral::storage {
+
+constexpr uint8_t kRecordVersion = 1;
+inline constexpr char kManifestMagic[] = "LTRL";  // 4 bytes, without the NUL
+
+std::string EncodeManifest(const Manifest& manifest);
+// DataLoss when malformed; FailedPrecondition when written by a newer record
+// version (the caller adds the path).
+absl::StatusOr<Manifest> DecodeManifest(absl::string_view value, absl::string_view what);
+
+std::string EncodeDocument(const DocumentRecord& record);
+absl::StatusOr<DocumentRecord> DecodeDocument(absl::string_view value, absl::string_view what);
+
+std::string EncodeCodes(const DocumentCodes& codes);
+// Also checks residual_codes.size() == n_tokens * code_bytes.
+absl::StatusOr<DocumentCodes> DecodeCodes(absl::string_view value, size_t code_bytes, absl::string_view what);
+
+// The codec minus its centroids, which are stored in chunks so that no single
+// value grows with K (65536 x 128 floats would be one 32 MiB value).
+struct CodecHeader {
+  int dim = 0;
+  int nbits = 0;
+  uint32_t num_centroids = 0;
+  uint32_t rows_per_chunk = 0;
+  std::vector<float> bucket_cutoffs;
+  std::vector<float> bucket_weights;
+
+  uint32_t num_chunks() const {
+    return rows_per_chunk == 0
+               ? 0
+               : static_cast<uint32_t>((uint64_t{num_centroids} + rows_per_chunk - 1) / rows_per_chunk);
+  }
+  // Centroid rows held by chunk `chunk`.
+  uint32_t rows_in_chunk(uint32_t chunk) const;
+};
+
+std::string EncodeCodecHeader(const CodecHeader& header);
+absl::StatusOr<CodecHeader> DecodeCodecHeader(absl::string_view value, absl::string_view what);
+// Appends the chunk's floats to `centroids`, checking it holds exactly
+// header.rows_in_chunk(chunk) * dim of them.
+absl::Status DecodeCentroidChunk(absl::string_view value, const CodecHeader& header, uint32_t chunk,
+                                 std::vector<float>* centroids, absl::string_view what);
+
+std::string EncodeCounter(uint64_t value);
+absl::StatusOr<uint64_t> DecodeCounter(absl::string_view value, absl::string_view what);
+
+}  // namespace lateral::storage

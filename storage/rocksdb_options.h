@@ -1,0 +1,40 @@
+// storage/ private header: how each column family is tuned for its workload.
+//
+//   family        access                               tuning
+//   ------------  -----------------------------------  ----------------------------
+//   documents     point lookups (search results)       bloom filter, LZ4 (text)
+//   external_ids  point lookups (upsert, delete)       bloom filter, LZ4
+//   codes         point lookups + full scans (index    bloom filter, no compression
+//                 load); ~36 B/token, incompressible   (residuals are random bits)
+//   postings      prefix scans per centroid            LZ4, no filter (never a
+//                                                      point lookup)
+//   manifest,     a few small keys, read at open       defaults, small memtable
+//   codec,
+//   counters
+// One LRU block cache is shared by all families; full scans bypass it
+// (ReadOptions::fill_cache = false) so loading an index does not evict the
+// lookups' working set.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "rocksdb/options.h"
+#include "storage/collection_store.h"
+
+namespace lateral::storage {
+
+// Our column families, in a fixed order; "default" first (RocksDB requires it).
+const std::vector<std::string>& StoreFamilyNames();
+
+rocksdb::DBOptions MakeDbOptions(const StoreOptions& options);
+// Options of one of StoreFamilyNames(); `cache` is the shared block cache.
+rocksdb::ColumnFamilyOptions MakeFamilyOptions(const std::string& family, const StoreOptions& options,
+                                               const std::shared_ptr<rocksdb::Cache>& cache);
+std::shared_ptr<rocksdb::Cache> MakeBlockCache(const StoreOptions& options);
+
+// LZ4 when this RocksDB build has it, else Snappy, else none (Debian 12's
+// librocksdb 7.8.3 has LZ4, Snappy, Zlib, BZip2 and ZSTD).
+rocksdb::CompressionType TextCompression();
+
+}  // namespace lateral::storage

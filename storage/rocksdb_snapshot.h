@@ -1,0 +1,44 @@
+// storage/ private header: StoreSnapshot over a rocksdb::Snapshot.
+//
+// Every read goes through one RocksDB snapshot, so a search sees the store as
+// of Snapshot() however many writes commit meanwhile. RocksDB keeps the data
+// the snapshot needs until it is released (destructor): hold snapshots for a
+// search, not for hours, or compaction cannot drop replaced documents.
+#pragma once
+
+#include <cstdint>
+
+#include "storage/collection_store.h"
+#include "storage/rocksdb_reader.h"
+
+namespace lateral::storage {
+
+class RocksDbSnapshot final : public StoreSnapshot {
+ public:
+  // REQUIRES: `reader` (and its database) outlives the snapshot.
+  explicit RocksDbSnapshot(const RocksDbReader* reader);
+  ~RocksDbSnapshot() override;
+
+  RocksDbSnapshot(const RocksDbSnapshot&) = delete;
+  RocksDbSnapshot& operator=(const RocksDbSnapshot&) = delete;
+
+  absl::StatusOr<std::optional<CodecParts>> GetCodec() const override;
+  absl::StatusOr<std::optional<uint32_t>> LookupExternalId(const std::string& external_id) const override;
+  absl::StatusOr<std::optional<DocumentRecord>> GetDocument(uint32_t doc_id) const override;
+  absl::StatusOr<std::optional<DocumentCodes>> GetCodes(uint32_t doc_id) const override;
+  absl::StatusOr<std::vector<uint32_t>> GetPostings(uint32_t centroid) const override;
+  absl::Status ForEachCodes(
+      const std::function<absl::Status(uint32_t doc_id, const DocumentCodes&)>& fn) const override;
+  absl::Status ForEachDocument(
+      const std::function<absl::Status(uint32_t doc_id, const DocumentRecord&)>& fn) const override;
+  // Read once, at creation; -1 if the counter was unreadable (a damaged
+  // store, which the other methods then report).
+  int64_t NumDocuments() const override { return num_documents_; }
+
+ private:
+  const RocksDbReader* reader_;
+  const rocksdb::Snapshot* snapshot_;
+  int64_t num_documents_ = -1;
+};
+
+}  // namespace lateral::storage
