@@ -205,7 +205,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(const Json& json, const std::string
     LATERAL_ASSIGN_OR_RETURN(std::optional<bool> auto_adjust, r.GetOptionalBool("block_auto_adjust_ff_dim"));
     LATERAL_ASSIGN_OR_RETURN(std::optional<int64_t> multiple_of, r.GetOptionalInt("block_multiple_of"));
     std::optional<double> multiplier = 1.0;
-    if (r.Has("block_ffn_dim_multiplier") || r.object().contains("block_ffn_dim_multiplier")) {
+    if (r.object().contains("block_ffn_dim_multiplier")) {  // an explicit null means none
       LATERAL_ASSIGN_OR_RETURN(multiplier, r.GetOptionalDouble("block_ffn_dim_multiplier"));
     }
     int m = static_cast<int>(multiple_of.value_or(256));

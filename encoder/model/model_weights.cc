@@ -102,11 +102,10 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c,
   const int64_t h = c.hidden_size, v = c.vocab_size, d = c.head_dim;
   LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.Load("embed_tokens.weight", {v, h}));
   LATERAL_ASSIGN_OR_RETURN(w.final_norm, r.Load("embedding_norm.weight", {h}));
+  // Without lm_head.weight the head is tied to the embeddings, or absent for
+  // encoder trunks (LFM2-ColBERT); Lfm2Model::has_lm_head() tells them apart.
   if (checkpoint->Contains("lm_head.weight")) {
     LATERAL_ASSIGN_OR_RETURN(w.lm_head, r.LoadFullName("lm_head.weight", {v, h}));
-  } else if (!c.tie_word_embeddings) {
-    // Encoder trunks (LFM2-ColBERT) ship no head; they never compute logits.
-    // A causal LM without one would be broken, which the caller checks.
   }
   w.layers.resize(c.num_layers);
   for (int i = 0; i < c.num_layers; ++i) {
