@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include <emmintrin.h>
 #include <numeric>
 #include <random>
 
@@ -14,6 +17,42 @@
 #include "tbb/parallel_for.h"
 
 namespace lateral {
+namespace {
+
+// Lets faiss::Clustering run its k-means loop (sampling, empty-cluster
+// splitting, spherical normalisation) while each assignment step goes
+// through a CentroidSearcher: exact for small K, probed for large K, where
+// brute force would dominate build time.
+class SearcherAssignIndex : public faiss::Index {
+ public:
+  SearcherAssignIndex(int dim, const CentroidSearcherOptions& options)
+      : faiss::Index(dim, faiss::METRIC_INNER_PRODUCT), options_(options) {}
+
+  void add(idx_t n, const float* x) override {
+    data_.insert(data_.end(), x, x + n * d);
+    ntotal += n;
+    searcher_ = CentroidSearcher::Build(data_.data(), ntotal, static_cast<int>(d), options_);
+  }
+  void reset() override {
+    data_.clear();
+    ntotal = 0;
+    searcher_ = CentroidSearcher();
+  }
+  void search(idx_t n, const float* x, idx_t k, float* distances, idx_t* labels,
+              const faiss::SearchParameters* params = nullptr) const override {
+    if (k != 1) throw std::invalid_argument("SearcherAssignIndex answers k = 1 only");
+    std::vector<uint32_t> ids(n);
+    searcher_.Nearest(x, n, ids.data(), distances);
+    for (idx_t i = 0; i < n; ++i) labels[i] = ids[i];
+  }
+
+ private:
+  CentroidSearcherOptions options_;
+  std::vector<float> data_;
+  CentroidSearcher searcher_;
+};
+
+}  // namespace
 
 int PlaidCentroidCount(int64_t num_tokens) {
   if (num_tokens <= 1) return 1;
@@ -23,7 +62,8 @@ int PlaidCentroidCount(int64_t num_tokens) {
 
 absl::StatusOr<ResidualCodec> ResidualCodec::FromParts(int dim, int nbits, std::vector<float> centroids,
                                                        std::vector<float> bucket_cutoffs,
-                                                       std::vector<float> bucket_weights) {
+                                                       std::vector<float> bucket_weights,
+                                                       const CentroidSearcherOptions& assignment) {
   if (nbits != 1 && nbits != 2 && nbits != 4) {
     return absl::InvalidArgumentError(absl::StrCat("nbits must be 1, 2 or 4, not ", nbits));
   }
@@ -47,6 +87,19 @@ absl::StatusOr<ResidualCodec> ResidualCodec::FromParts(int dim, int nbits, std::
   c.centroids_ = std::move(centroids);
   c.cutoffs_ = std::move(bucket_cutoffs);
   c.weights_ = std::move(bucket_weights);
+  for (float x : c.centroids_) {
+    if (!std::isfinite(x)) return absl::InvalidArgumentError("centroid table has a NaN or infinite value");
+  }
+  const int per_byte = 8 / nbits;
+  c.byte_values_.resize(256 * per_byte);
+  for (int b = 0; b < 256; ++b) {
+    for (int j = 0; j < per_byte; ++j) {
+      const int shift = 8 - nbits * (j + 1);
+      c.byte_values_[b * per_byte + j] = c.weights_[(b >> shift) & ((1 << nbits) - 1)];
+    }
+  }
+  c.searcher_ = std::make_shared<LazySearcher>();
+  c.searcher_->options = assignment;
   return c;
 }
 
@@ -74,14 +127,14 @@ absl::StatusOr<ResidualCodec> ResidualCodec::Train(const float* sample, int64_t 
   for (int64_t i = 0; i < heldout; ++i) std::copy_n(sample + order[train_n + i] * dim, dim, held.data() + i * dim);
 
   faiss::ClusteringParameters params;
-  params.niter = options.kmeans_iterations;
+  params.niter = options.kmeans_iterations > 0 ? options.kmeans_iterations : (k <= 8192 ? 10 : 4);
   params.spherical = true;
   params.seed = static_cast<int>(options.seed);
   params.verbose = false;
   params.max_points_per_centroid = 256;
   params.min_points_per_centroid = 1;
   faiss::Clustering clustering(dim, k, params);
-  faiss::IndexFlatIP assigner(dim);
+  SearcherAssignIndex assigner(dim, options.assignment);
   try {
     clustering.train(train_n, train.data(), assigner);
   } catch (const std::exception& e) {
@@ -94,7 +147,7 @@ absl::StatusOr<ResidualCodec> ResidualCodec::Train(const float* sample, int64_t 
   {
     absl::StatusOr<ResidualCodec> partial =
         FromParts(dim, options.nbits, clustering.centroids, std::vector<float>(buckets - 1, 0.0f),
-                  std::vector<float>(buckets, 0.0f));
+                  std::vector<float>(buckets, 0.0f), options.assignment);
     if (!partial.ok()) return partial.status();
     std::vector<uint32_t> ids(heldout);
     partial->Assign(held.data(), heldout, ids.data());
@@ -112,24 +165,19 @@ absl::StatusOr<ResidualCodec> ResidualCodec::Train(const float* sample, int64_t 
     for (int b = 1; b < buckets; ++b) cutoffs[b - 1] = quantile(static_cast<double>(b) / buckets);
     for (int b = 0; b < buckets; ++b) weights[b] = quantile((b + 0.5) / buckets);
   }
-  return FromParts(dim, options.nbits, std::move(clustering.centroids), std::move(cutoffs), std::move(weights));
+  return FromParts(dim, options.nbits, std::move(clustering.centroids), std::move(cutoffs), std::move(weights),
+                   options.assignment);
+}
+
+const CentroidSearcher& ResidualCodec::searcher() const {
+  std::call_once(searcher_->once, [this] {
+    searcher_->searcher = CentroidSearcher::Build(centroids_.data(), num_centroids(), dim_, searcher_->options);
+  });
+  return searcher_->searcher;
 }
 
 void ResidualCodec::Assign(const float* vectors, int64_t n, uint32_t* centroid_ids) const {
-  const int64_t k = num_centroids();
-  // Blocks of vectors against all centroids through BLAS; the block bounds
-  // the score matrix to 256 x K floats per task.
-  constexpr int64_t kBlock = 256;
-  tbb::parallel_for(int64_t{0}, (n + kBlock - 1) / kBlock, [&](int64_t b) {
-    const int64_t begin = b * kBlock, rows = std::min(kBlock, n - begin);
-    std::vector<float> scores(rows * k);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, k, dim_, 1.0f, vectors + begin * dim_, dim_,
-                centroids_.data(), dim_, 0.0f, scores.data(), k);
-    for (int64_t i = 0; i < rows; ++i) {
-      const float* row = scores.data() + i * k;
-      centroid_ids[begin + i] = static_cast<uint32_t>(std::max_element(row, row + k) - row);
-    }
-  });
+  searcher().Nearest(vectors, n, centroid_ids);
 }
 
 void ResidualCodec::Encode(const float* vectors, int64_t n, uint32_t* centroid_ids, uint8_t* codes) const {
@@ -152,17 +200,38 @@ void ResidualCodec::Encode(const float* vectors, int64_t n, uint32_t* centroid_i
   });
 }
 
+namespace {
+
+// Residuals of one vector from the byte table (PerByte floats per code byte,
+// a compile-time size so each copy is one vector move), then the centroid.
+// SSE2 (baseline x86-64) adds, since GCC at -O2 will not vectorise a loop
+// whose output may alias the centroid table.
+template <int PerByte>
+void DecodeOne(const float* byte_values, const float* centroid, const uint8_t* in, int bytes, int dim, float* out) {
+  for (int b = 0; b < bytes; ++b) {
+    const float* r = byte_values + in[b] * PerByte;
+    const float* c = centroid + b * PerByte;
+    float* o = out + b * PerByte;
+    if constexpr (PerByte % 4 == 0) {
+      for (int j = 0; j < PerByte; j += 4) _mm_storeu_ps(o + j, _mm_add_ps(_mm_loadu_ps(r + j), _mm_loadu_ps(c + j)));
+    } else {
+      for (int j = 0; j < PerByte; ++j) o[j] = r[j] + c[j];
+    }
+  }
+}
+
+}  // namespace
+
 void ResidualCodec::Decode(const uint32_t* centroid_ids, const uint8_t* codes, int64_t n, float* out) const {
   const int bytes = code_bytes();
-  const int per_byte = 8 / nbits_;
-  const uint8_t mask = static_cast<uint8_t>((1 << nbits_) - 1);
   for (int64_t i = 0; i < n; ++i) {
     const float* c = centroids_.data() + static_cast<int64_t>(centroid_ids[i]) * dim_;
     const uint8_t* in = codes + i * bytes;
     float* o = out + i * dim_;
-    for (int d = 0; d < dim_; ++d) {
-      const int shift = 8 - nbits_ * (d % per_byte + 1);
-      o[d] = c[d] + weights_[(in[d / per_byte] >> shift) & mask];
+    switch (nbits_) {
+      case 1: DecodeOne<8>(byte_values_.data(), c, in, bytes, dim_, o); break;
+      case 2: DecodeOne<4>(byte_values_.data(), c, in, bytes, dim_, o); break;
+      default: DecodeOne<2>(byte_values_.data(), c, in, bytes, dim_, o); break;
     }
   }
 }

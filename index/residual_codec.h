@@ -9,18 +9,26 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "index/centroid_searcher.h"
 
 namespace lateral {
 
 struct CodecOptions {
   int nbits = 2;                 // 1, 2 or 4 bits per dimension
   int num_centroids = 0;         // 0: PLAID's rule from the token count
-  int kmeans_iterations = 10;
+  // 0: 10 for K <= 8192 and 4 (PLAID's kmeans_niters) above, where each
+  // iteration is costly and a large sample converges fast.
+  int kmeans_iterations = 0;
   uint32_t seed = 1234;
   double heldout_fraction = 0.05;  // of the sample, for the bucket quantiles
+  // Nearest-centroid search while training and encoding (exhaustive for
+  // small K, probed cells for large K; see centroid_searcher.h).
+  CentroidSearcherOptions assignment;
 };
 
 // PLAID's centroid count: 2^floor(log2(16 * sqrt(num_tokens))), at least 1.
@@ -36,7 +44,8 @@ class ResidualCodec {
   // Rebuilds a codec from stored parts, checking their sizes.
   static absl::StatusOr<ResidualCodec> FromParts(int dim, int nbits, std::vector<float> centroids,
                                                  std::vector<float> bucket_cutoffs,
-                                                 std::vector<float> bucket_weights);
+                                                 std::vector<float> bucket_weights,
+                                                 const CentroidSearcherOptions& assignment = {});
 
   int dim() const { return dim_; }
   int nbits() const { return nbits_; }
@@ -52,7 +61,8 @@ class ResidualCodec {
   void Encode(const float* vectors, int64_t n, uint32_t* centroid_ids, uint8_t* codes) const;
   // Reconstructs vectors [n, dim] (centroid + bucket weights), not renormalised.
   void Decode(const uint32_t* centroid_ids, const uint8_t* codes, int64_t n, float* out) const;
-  // Nearest centroid by inner product for each vector; exposed for tests.
+  // Nearest centroid by inner product for each vector (through the
+  // CentroidSearcher: exact for small K, probed for large K).
   void Assign(const float* vectors, int64_t n, uint32_t* centroid_ids) const;
 
  private:
@@ -62,6 +72,18 @@ class ResidualCodec {
   std::vector<float> centroids_;
   std::vector<float> cutoffs_;
   std::vector<float> weights_;
+  // byte_values_[b * per_byte + j]: the bucket weight of the j-th residual
+  // packed in byte value b, so decoding is a table copy per byte.
+  std::vector<float> byte_values_;
+  // Built on first use (search never encodes, so loading an index for search
+  // skips it); shared by copies.
+  struct LazySearcher {
+    std::once_flag once;
+    CentroidSearcherOptions options;
+    CentroidSearcher searcher;
+  };
+  const CentroidSearcher& searcher() const;
+  std::shared_ptr<LazySearcher> searcher_;
 };
 
 }  // namespace lateral

@@ -2,6 +2,8 @@
 
 #include <cblas.h>
 
+#include "common/blas_threading.h"
+
 #include <algorithm>
 #include <limits>
 
@@ -29,6 +31,7 @@ float NaiveMaxSim(const TokenMatrix& query, const TokenMatrix& document) {
 float MaxSim(const TokenMatrix& query, const TokenMatrix& document) {
   if (document.rows == 0 || query.rows == 0) return 0.0f;
   std::vector<float> sims(query.rows * document.rows);
+  SetUpBlasThreading();
   cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, query.rows, document.rows, query.dim, 1.0f,
               query.data, query.dim, document.data, document.dim, 0.0f, sims.data(), document.rows);
   float total = 0;

@@ -12,11 +12,6 @@
 
 namespace lateral {
 
-void SetUpBlasThreading() {
-  static std::once_flag once;
-  std::call_once(once, [] { openblas_set_num_threads(1); });
-}
-
 void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,
                       float* y, bool accumulate) {
   SetUpBlasThreading();

@@ -10,12 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "common/blas_threading.h"
 #include "encoder/model/weight_tensor.h"
 
 namespace lateral {
 
-// Makes OpenBLAS single-threaded; oneTBB parallelises around it. Idempotent.
-void SetUpBlasThreading();
 
 // y[m, n] = x[m, k] · w[n, k]ᵀ (+ y when accumulate). x rows are `ldx` apart.
 void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,

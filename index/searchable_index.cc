@@ -1,0 +1,131 @@
+#include "index/searchable_index.h"
+
+#include <algorithm>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "index/index_builder.h"
+
+namespace lateral {
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::FromParts(ResidualCodec codec,
+                                                                            std::vector<uint32_t> doc_ids,
+                                                                            std::vector<uint64_t> token_offsets,
+                                                                            std::vector<uint32_t> centroid_ids,
+                                                                            std::vector<uint8_t> codes) {
+  if (token_offsets.size() != doc_ids.size() + 1 || token_offsets.front() != 0 ||
+      token_offsets.back() != centroid_ids.size() ||
+      codes.size() != centroid_ids.size() * static_cast<size_t>(codec.code_bytes())) {
+    return absl::InvalidArgumentError("index parts have inconsistent sizes");
+  }
+  if (!std::is_sorted(doc_ids.begin(), doc_ids.end()) ||
+      std::adjacent_find(doc_ids.begin(), doc_ids.end()) != doc_ids.end()) {
+    return absl::InvalidArgumentError("document ids must be strictly ascending");
+  }
+  const uint32_t k = static_cast<uint32_t>(codec.num_centroids());
+  for (uint32_t c : centroid_ids) {
+    if (c >= k) return absl::InvalidArgumentError(absl::StrCat("centroid id ", c, " >= ", k, " centroids"));
+  }
+  std::unique_ptr<SearchableIndex> index(new SearchableIndex(std::move(codec)));
+  index->doc_ids_ = std::move(doc_ids);
+  index->token_offsets_ = std::move(token_offsets);
+  index->centroid_ids_ = std::move(centroid_ids);
+  index->codes_ = std::move(codes);
+  LATERAL_RETURN_IF_ERROR(index->BuildInvertedFile());
+  return index;
+}
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Load(const StoreSnapshot& snapshot,
+                                                                       const LoadOptions& options) {
+  LATERAL_ASSIGN_OR_RETURN(ResidualCodec codec, LoadCodec(snapshot));
+  std::vector<uint32_t> doc_ids, centroid_ids;
+  std::vector<uint64_t> offsets = {0};
+  std::vector<uint8_t> codes;
+  const int64_t expected = snapshot.NumDocuments();
+  if (expected > 0) doc_ids.reserve(expected), offsets.reserve(expected + 1);
+  const size_t code_bytes = codec.code_bytes();
+  LATERAL_RETURN_IF_ERROR(snapshot.ForEachCodes([&](uint32_t doc_id, const DocumentCodes& c) {
+    if (c.residual_codes.size() != c.centroid_ids.size() * code_bytes) {
+      return absl::DataLossError(absl::StrCat("codes of document ", doc_id, " have the wrong size"));
+    }
+    doc_ids.push_back(doc_id);
+    centroid_ids.insert(centroid_ids.end(), c.centroid_ids.begin(), c.centroid_ids.end());
+    codes.insert(codes.end(), c.residual_codes.begin(), c.residual_codes.end());
+    offsets.push_back(centroid_ids.size());
+    return absl::OkStatus();
+  }));
+  MetadataColumns metadata;
+  if (options.metadata) {
+    // Documents and codes are written in one batch, so the same snapshot has
+    // the same ids in both; a mismatch means damage.
+    std::vector<std::map<std::string, MetadataValue>> per_slot;
+    per_slot.reserve(doc_ids.size());
+    size_t next = 0;
+    LATERAL_RETURN_IF_ERROR(snapshot.ForEachDocument([&](uint32_t doc_id, const DocumentRecord& record) {
+      if (next >= doc_ids.size() || doc_ids[next] != doc_id) {
+        return absl::DataLossError(absl::StrCat("document ", doc_id, " has a record but no codes (or the reverse)"));
+      }
+      ++next;
+      per_slot.push_back(record.metadata);
+      return absl::OkStatus();
+    }));
+    if (next != doc_ids.size()) return absl::DataLossError("some documents have codes but no record");
+    metadata = MetadataColumns::Build(per_slot);
+  }
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<SearchableIndex> index,
+                           FromParts(std::move(codec), std::move(doc_ids), std::move(offsets),
+                                     std::move(centroid_ids), std::move(codes)));
+  index->metadata_ = std::move(metadata);
+  return index;
+}
+
+absl::Status SearchableIndex::BuildInvertedFile() {
+  const size_t k = static_cast<size_t>(codec_.num_centroids());
+  // Two passes: count each document once per distinct centroid, then fill.
+  std::vector<uint64_t> counts(k + 1, 0);
+  std::vector<uint32_t> last_slot(k, UINT32_MAX);
+  for (size_t slot = 0; slot < doc_ids_.size(); ++slot) {
+    for (uint64_t t = token_offsets_[slot]; t < token_offsets_[slot + 1]; ++t) {
+      const uint32_t c = centroid_ids_[t];
+      if (last_slot[c] != slot) {
+        last_slot[c] = static_cast<uint32_t>(slot);
+        ++counts[c + 1];
+      }
+    }
+  }
+  posting_offsets_.assign(k + 1, 0);
+  for (size_t c = 0; c < k; ++c) posting_offsets_[c + 1] = posting_offsets_[c] + counts[c + 1];
+  postings_.resize(posting_offsets_[k]);
+  std::vector<uint64_t> cursor(posting_offsets_.begin(), posting_offsets_.end() - 1);
+  std::fill(last_slot.begin(), last_slot.end(), UINT32_MAX);
+  for (size_t slot = 0; slot < doc_ids_.size(); ++slot) {
+    for (uint64_t t = token_offsets_[slot]; t < token_offsets_[slot + 1]; ++t) {
+      const uint32_t c = centroid_ids_[t];
+      if (last_slot[c] != slot) {
+        last_slot[c] = static_cast<uint32_t>(slot);
+        postings_[cursor[c]++] = static_cast<uint32_t>(slot);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+int64_t SearchableIndex::SlotOf(uint32_t doc_id) const {
+  auto it = std::lower_bound(doc_ids_.begin(), doc_ids_.end(), doc_id);
+  return it != doc_ids_.end() && *it == doc_id ? it - doc_ids_.begin() : -1;
+}
+
+void SearchableIndex::DecodeDocument(int64_t slot, std::vector<float>& out) const {
+  const uint64_t begin = token_offsets_[slot], n = token_offsets_[slot + 1] - begin;
+  out.resize(n * codec_.dim());
+  codec_.Decode(centroid_ids_.data() + begin, codes_.data() + begin * codec_.code_bytes(), static_cast<int64_t>(n),
+                out.data());
+}
+
+size_t SearchableIndex::MemoryBytes() const {
+  return doc_ids_.size() * 4 + token_offsets_.size() * 8 + centroid_ids_.size() * 4 + codes_.size() +
+         posting_offsets_.size() * 8 + postings_.size() * 4 + codec_.centroids().size() * 4 + metadata_.MemoryBytes();
+}
+
+}  // namespace lateral
