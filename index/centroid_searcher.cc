@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "common/blas_threading.h"
+#include "common/top_k.h"
 #include "faiss/Clustering.h"
 #include "faiss/IndexFlat.h"
 #include "tbb/parallel_for.h"
@@ -106,17 +107,15 @@ void CentroidSearcher::NearestProbed(const float* vectors, int64_t n, uint32_t* 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, cells_, dim_, 1.0f, x, dim_, cell_centers_.data(),
                 dim_, 0.0f, cell_scores.data(), cells_);
     std::vector<uint32_t> probes(static_cast<size_t>(rows) * probe_);
-    std::vector<uint32_t> order(cells_);
+    std::vector<float> top_score(probe_);
     std::vector<int64_t> per_cell(cells_ + 1, 0);
     for (int64_t i = 0; i < rows; ++i) {
       const float* row = cell_scores.data() + i * cells_;
-      std::iota(order.begin(), order.end(), 0u);
-      std::partial_sort(order.begin(), order.begin() + probe_, order.end(),
-                        [row](uint32_t a, uint32_t c) { return row[a] > row[c] || (row[a] == row[c] && a < c); });
-      for (int p = 0; p < probe_; ++p) {
-        probes[i * probe_ + p] = order[p];
-        ++per_cell[order[p] + 1];
-      }
+      uint32_t* top = probes.data() + i * probe_;
+      std::fill(top_score.begin(), top_score.end(), -std::numeric_limits<float>::infinity());
+      std::fill(top, top + probe_, 0u);
+      for (int64_t j = 0; j < cells_; ++j) InsertTopK(row[j], static_cast<uint32_t>(j), top_score.data(), top, probe_);
+      for (int p = 0; p < probe_; ++p) ++per_cell[top[p] + 1];
     }
     // 2. Vectors grouped by probed cell (counting sort), then one product per
     //    cell: [vectors probing it] x [its centroids].

@@ -184,18 +184,26 @@ void ResidualCodec::Encode(const float* vectors, int64_t n, uint32_t* centroid_i
   Assign(vectors, n, centroid_ids);
   const int bytes = code_bytes();
   const int per_byte = 8 / nbits_;
-  tbb::parallel_for(int64_t{0}, n, [&](int64_t i) {
-    const float* v = vectors + i * dim_;
-    const float* c = centroids_.data() + static_cast<int64_t>(centroid_ids[i]) * dim_;
-    uint8_t* out = codes + i * bytes;
-    std::fill(out, out + bytes, 0);
-    for (int d = 0; d < dim_; ++d) {
-      const float r = v[d] - c[d];
-      // Bucket = number of cutoffs at or below the residual.
-      const uint8_t bucket = static_cast<uint8_t>(std::upper_bound(cutoffs_.begin(), cutoffs_.end(), r) - cutoffs_.begin());
+  const int num_cutoffs = static_cast<int>(cutoffs_.size());
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n, 256), [&](const tbb::blocked_range<int64_t>& range) {
+    std::vector<uint8_t> bucket(dim_);
+    for (int64_t i = range.begin(); i < range.end(); ++i) {
+      const float* v = vectors + i * dim_;
+      const float* c = centroids_.data() + static_cast<int64_t>(centroid_ids[i]) * dim_;
+      uint8_t* out = codes + i * bytes;
+      // Bucket = number of cutoffs at or below the residual (upper_bound),
+      // counted branch-free so the loop vectorises.
+      for (int d = 0; d < dim_; ++d) {
+        const float r = v[d] - c[d];
+        uint8_t b = 0;
+        for (int j = 0; j < num_cutoffs; ++j) b += cutoffs_[j] <= r;
+        bucket[d] = b;
+      }
       // Dimension d sits in byte d / per_byte, most significant bits first.
-      const int shift = 8 - nbits_ * (d % per_byte + 1);
-      out[d / per_byte] |= static_cast<uint8_t>(bucket << shift);
+      std::fill(out, out + bytes, 0);
+      for (int d = 0; d < dim_; ++d) {
+        out[d / per_byte] |= static_cast<uint8_t>(bucket[d] << (8 - nbits_ * (d % per_byte + 1)));
+      }
     }
   });
 }

@@ -4,7 +4,7 @@
 //   index_bench search --store DIR [--docs N --topics T --seed S: the corpus the store was built from]
 //                      [--queries Q] [--truth-queries Q] [--k 10,100,1000] [--threads 1]
 //                      [--ncells a,b --threshold x,y --ndocs m,n: a sweep instead of the defaults]
-//                      [--qps-threads 2] [--no-metadata]
+//                      [--qps-threads 2] [--no-metadata] [--filter EXPR: e.g. "shard = 7", 1% of documents]
 //
 // build streams the corpus through BuildIndex into a RocksDB store and prints
 // throughput, wall time, peak RSS and bytes per token on disk (after a
@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -201,6 +202,15 @@ int Search(const std::map<std::string, std::string>& f) {
   }
   for (const auto& v : storage) matrices.push_back({v.data(), corpus_options.query_tokens, corpus_options.dim});
 
+  std::optional<MetadataFilter> filter;
+  if (f.count("filter")) {
+    auto parsed = ParseMetadataFilter(f.at("filter"));
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "%s\n", parsed.status().ToString().c_str());
+      return 2;
+    }
+    filter = *parsed;
+  }
   std::vector<SearchOptions> settings;
   for (double k : List(Flag(f, "k", "10,100,1000"))) {
     std::vector<double> ncells = List(Flag(f, "ncells", "0")), thresholds = List(Flag(f, "threshold", "-1")),
@@ -213,6 +223,7 @@ int Search(const std::map<std::string, std::string>& f) {
           o.ncells = static_cast<int>(c);
           o.centroid_score_threshold = static_cast<float>(th);
           o.ndocs = static_cast<int>(d);
+          if (filter) o.filter = &*filter;
           settings.push_back(o);
         }
       }
@@ -227,6 +238,7 @@ int Search(const std::map<std::string, std::string>& f) {
   for (int q = 0; q < std::min(truth_queries, queries); ++q) {
     SearchOptions o;
     o.k = max_k;
+    if (filter) o.filter = &*filter;
     auto hits = searcher.Exhaustive(matrices[q], o);
     if (!hits.ok()) {
       std::fprintf(stderr, "exhaustive failed: %s\n", hits.status().ToString().c_str());
@@ -244,6 +256,7 @@ int Search(const std::map<std::string, std::string>& f) {
     }
   }
 
+  if (filter) std::printf("filter: %s\n\n", f.at("filter").c_str());
   std::printf("| k | ncells | threshold | ndocs | recall@k | p50 ms | p99 ms | mean ms | scores | cands | "
               "pruned | full | exact | kept centroids | candidates | exact docs | QPS (%d threads) |\n", qps_threads);
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");

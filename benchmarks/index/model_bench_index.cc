@@ -109,7 +109,7 @@ int Run(std::map<std::string, std::string> f) {
   if (!encoded.ok()) return 1;
   std::printf("| model | docs | tokens | centroids | dim | k | recall@k vs exhaustive | p50 ms |\n|---|---|---|---|---|---|---|---|\n");
   for (int k : {10, 100}) {
-    double recall = 0;
+    double recall = 0, kept = 0, candidates = 0, gap = 0;
     std::vector<double> latency;
     tbb::task_arena single(1);
     single.execute([&] {
@@ -117,11 +117,17 @@ int Run(std::map<std::string, std::string> f) {
         TokenMatrix m{q.vectors.data(), q.num_vectors, q.dim};
         SearchOptions o;
         o.k = k;
+        if (f.count("ncells")) o.ncells = std::stoi(f["ncells"]);
+        if (f.count("threshold")) o.centroid_score_threshold = std::stof(f["threshold"]);
+        if (f.count("ndocs")) o.ndocs = std::stoi(f["ndocs"]);
         SearchProfile p;
         auto fast = searcher.Search(m, o, &p);
         auto truth = searcher.Exhaustive(m, o);
         if (!fast.ok() || !truth.ok()) std::exit(1);
         latency.push_back(p.total_ms);
+        kept += p.kept_centroids;
+        candidates += p.candidates;
+        gap += (*truth)[0].score - truth->back().score;
         std::set<uint32_t> want;
         for (const SearchHit& h : *truth) want.insert(h.doc_id);
         int found = 0;
@@ -130,6 +136,9 @@ int Run(std::map<std::string, std::string> f) {
       }
     });
     std::sort(latency.begin(), latency.end());
+    const double nqueries = static_cast<double>(encoded->size());
+    std::fprintf(stderr, "k=%d: kept centroids %.0f, candidates %.0f, score(1) - score(k) %.4f\n", k,
+                 kept / nqueries, candidates / nqueries, gap / nqueries);
     std::printf("| %s | %lld | %lld | %lld | %d | %d | %.4f | %.2f |\n", f["model"].c_str(),
                 static_cast<long long>(stats->documents), static_cast<long long>(stats->tokens),
                 static_cast<long long>(stats->centroids), dim, k, recall / encoded->size(),

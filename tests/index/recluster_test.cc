@@ -45,6 +45,29 @@ int64_t IndexOf(const std::string& external_id) {
   return i;
 }
 
+// The documents `ids` of the corpora, as a builder source (a fresh build of
+// what a churned collection holds).
+class LiveSource : public DocumentSource {
+ public:
+  LiveSource(const Corpora& corpora, const std::vector<int64_t>& ids) : corpora_(corpora), ids_(ids) {}
+  int64_t size() const override { return static_cast<int64_t>(ids_.size()); }
+  absl::Status Get(int64_t begin, int64_t end, std::vector<DocumentVectors>& out) override {
+    out.clear();
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t index = ids_[i];
+      DocumentVectors d;
+      d.vectors = corpora_.For(index).Document(index);
+      d.record = SyntheticDocumentSource::Record(corpora_.For(index), index, d.vectors.size() / kDim);
+      out.push_back(std::move(d));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  const Corpora& corpora_;
+  const std::vector<int64_t>& ids_;
+};
+
 BuildOptions Options() {
   BuildOptions o;
   o.codec.kmeans_iterations = 6;
@@ -136,26 +159,7 @@ TEST(ReclusterTest, HalfTheCollectionReplacedThenReclusteredMatchesAFreshBuild) 
   const std::string fresh_path = dir.Sub("fresh");
   auto fresh = CollectionStore::Open(fresh_path, manifest);
   ASSERT_TRUE(fresh.ok());
-  class LiveSource : public DocumentSource {
-   public:
-    LiveSource(const Corpora& c, const std::vector<int64_t>& ids) : c_(c), ids_(ids) {}
-    int64_t size() const override { return static_cast<int64_t>(ids_.size()); }
-    absl::Status Get(int64_t begin, int64_t end, std::vector<DocumentVectors>& out) override {
-      out.clear();
-      for (int64_t i = begin; i < end; ++i) {
-        const int64_t index = ids_[i];
-        DocumentVectors d;
-        d.vectors = c_.For(index).Document(index);
-        d.record = SyntheticDocumentSource::Record(c_.For(index), index, d.vectors.size() / kDim);
-        out.push_back(std::move(d));
-      }
-      return absl::OkStatus();
-    }
-
-   private:
-    const Corpora& c_;
-    const std::vector<int64_t>& ids_;
-  } source(corpora, live);
+  LiveSource source(corpora, live);
   ASSERT_TRUE(BuildIndex(**fresh, source, Options()).ok());
   auto fresh_drift = EstimateDrift(*(*fresh)->Snapshot());
   ASSERT_TRUE(fresh_drift.ok());
@@ -206,25 +210,7 @@ TEST(ReclusterTest, HalfTheCollectionReplacedOnTheSameTopicsNeedsNoRecluster) {
   const double churned = TrueRecall(**store, only_old, live);
   auto fresh = CollectionStore::Open(dir.Sub("fresh"), manifest);
   ASSERT_TRUE(fresh.ok());
-  class Live : public DocumentSource {
-   public:
-    Live(const SyntheticCorpus& c, const std::vector<int64_t>& ids) : c_(c), ids_(ids) {}
-    int64_t size() const override { return static_cast<int64_t>(ids_.size()); }
-    absl::Status Get(int64_t begin, int64_t end, std::vector<DocumentVectors>& out) override {
-      out.clear();
-      for (int64_t i = begin; i < end; ++i) {
-        DocumentVectors d;
-        d.vectors = c_.Document(ids_[i]);
-        d.record = SyntheticDocumentSource::Record(c_, ids_[i], d.vectors.size() / kDim);
-        out.push_back(std::move(d));
-      }
-      return absl::OkStatus();
-    }
-
-   private:
-    const SyntheticCorpus& c_;
-    const std::vector<int64_t>& ids_;
-  } source(corpora.old_topics, live);
+  LiveSource source(only_old, live);
   ASSERT_TRUE(BuildIndex(**fresh, source, Options()).ok());
   const double fresh_recall = TrueRecall(**fresh, only_old, live);
   std::printf("recall@10 after same-topic churn %.3f, fresh build %.3f\n", churned, fresh_recall);
