@@ -14,9 +14,19 @@ absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::FromParts(Resi
                                                                             std::vector<uint64_t> token_offsets,
                                                                             std::vector<uint32_t> centroid_ids,
                                                                             std::vector<uint8_t> codes) {
+  return Assemble(std::move(codec), std::move(doc_ids), std::move(token_offsets), std::move(centroid_ids),
+                  std::move(codes), /*with_codes=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Assemble(ResidualCodec codec,
+                                                                           std::vector<uint32_t> doc_ids,
+                                                                           std::vector<uint64_t> token_offsets,
+                                                                           std::vector<uint32_t> centroid_ids,
+                                                                           std::vector<uint8_t> codes,
+                                                                           bool with_codes) {
   if (token_offsets.size() != doc_ids.size() + 1 || token_offsets.front() != 0 ||
       token_offsets.back() != centroid_ids.size() ||
-      codes.size() != centroid_ids.size() * static_cast<size_t>(codec.code_bytes())) {
+      (with_codes && codes.size() != centroid_ids.size() * static_cast<size_t>(codec.code_bytes()))) {
     return absl::InvalidArgumentError("index parts have inconsistent sizes");
   }
   if (!std::is_sorted(doc_ids.begin(), doc_ids.end()) ||
@@ -38,6 +48,21 @@ absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::FromParts(Resi
 
 absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Load(const StoreSnapshot& snapshot,
                                                                        const LoadOptions& options) {
+  if (!options.residuals_in_memory) {
+    return absl::InvalidArgumentError("residuals left on disk need the snapshot kept: pass it as a shared_ptr");
+  }
+  return LoadFrom(snapshot, options);
+}
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Load(std::shared_ptr<const StoreSnapshot> snapshot,
+                                                                       const LoadOptions& options) {
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<SearchableIndex> index, LoadFrom(*snapshot, options));
+  if (!options.residuals_in_memory) index->snapshot_ = std::move(snapshot);
+  return index;
+}
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::LoadFrom(const StoreSnapshot& snapshot,
+                                                                           const LoadOptions& options) {
   LATERAL_ASSIGN_OR_RETURN(ResidualCodec codec, LoadCodec(snapshot));
   std::vector<uint32_t> doc_ids, centroid_ids;
   std::vector<uint64_t> offsets = {0};
@@ -51,7 +76,7 @@ absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Load(const Sto
     }
     doc_ids.push_back(doc_id);
     centroid_ids.insert(centroid_ids.end(), c.centroid_ids.begin(), c.centroid_ids.end());
-    codes.insert(codes.end(), c.residual_codes.begin(), c.residual_codes.end());
+    if (options.residuals_in_memory) codes.insert(codes.end(), c.residual_codes.begin(), c.residual_codes.end());
     offsets.push_back(centroid_ids.size());
     return absl::OkStatus();
   }));
@@ -74,8 +99,8 @@ absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Load(const Sto
     metadata = MetadataColumns::Build(per_slot);
   }
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<SearchableIndex> index,
-                           FromParts(std::move(codec), std::move(doc_ids), std::move(offsets),
-                                     std::move(centroid_ids), std::move(codes)));
+                           Assemble(std::move(codec), std::move(doc_ids), std::move(offsets),
+                                    std::move(centroid_ids), std::move(codes), options.residuals_in_memory));
   index->metadata_ = std::move(metadata);
   return index;
 }
@@ -116,11 +141,25 @@ int64_t SearchableIndex::SlotOf(uint32_t doc_id) const {
   return it != doc_ids_.end() && *it == doc_id ? it - doc_ids_.begin() : -1;
 }
 
-void SearchableIndex::DecodeDocument(int64_t slot, std::vector<float>& out) const {
+absl::Status SearchableIndex::DecodeDocument(int64_t slot, std::vector<float>& out) const {
   const uint64_t begin = token_offsets_[slot], n = token_offsets_[slot + 1] - begin;
   out.resize(n * codec_.dim());
-  codec_.Decode(centroid_ids_.data() + begin, codes_.data() + begin * codec_.code_bytes(), static_cast<int64_t>(n),
-                out.data());
+  if (snapshot_ == nullptr) {
+    codec_.Decode(centroid_ids_.data() + begin, codes_.data() + begin * codec_.code_bytes(), static_cast<int64_t>(n),
+                  out.data());
+    return absl::OkStatus();
+  }
+  LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, snapshot_->GetCodes(doc_ids_[slot]));
+  // The snapshot is the one the index was loaded from, so the document is
+  // there with the same tokens in the same order.
+  if (!codes.has_value() || codes->centroid_ids.size() != n ||
+      codes->residual_codes.size() != n * codec_.code_bytes() ||
+      !std::equal(codes->centroid_ids.begin(), codes->centroid_ids.end(), centroid_ids_.begin() + begin)) {
+    return absl::DataLossError(absl::StrCat("codes of document ", doc_ids_[slot], " changed under the snapshot"));
+  }
+  codec_.Decode(codes->centroid_ids.data(), reinterpret_cast<const uint8_t*>(codes->residual_codes.data()),
+                static_cast<int64_t>(n), out.data());
+  return absl::OkStatus();
 }
 
 size_t SearchableIndex::MemoryBytes() const {

@@ -5,6 +5,12 @@
 // residual codes of each token, and the inverted file from centroid to the
 // slots of documents with a token there. It is immutable and thread-safe;
 // after writes, a new one is loaded from a newer snapshot.
+//
+// Residual codes are 32 of the ~38 bytes per token (2 bits x 128 dims), and
+// search reads them only for the few hundred documents of its exact stage.
+// With LoadOptions::residuals_in_memory off they stay in the store: the index
+// holds the snapshot and reads a survivor's codes by point lookup, so a
+// collection larger than RAM is served from ~6 bytes per token of memory.
 #pragma once
 
 #include <cstdint>
@@ -19,17 +25,22 @@
 
 namespace lateral {
 
+struct IndexLoadOptions {
+  bool metadata = true;             // also load metadata columns for filters
+  bool residuals_in_memory = true;  // off: read residual codes from the snapshot on demand
+};
+
 class SearchableIndex {
  public:
-  struct LoadOptions {
-    bool metadata = true;  // also load metadata columns for filters
-  };
-  // Reads codec, codes and (optionally) metadata from a store snapshot.
-  static absl::StatusOr<std::unique_ptr<SearchableIndex>> Load(const StoreSnapshot& snapshot,
+  using LoadOptions = IndexLoadOptions;
+  // Reads codec, codes and (optionally) metadata from a store snapshot. The
+  // index keeps the snapshot when residuals stay on disk; the store must
+  // outlive the index then.
+  static absl::StatusOr<std::unique_ptr<SearchableIndex>> Load(std::shared_ptr<const StoreSnapshot> snapshot,
                                                                const LoadOptions& options);
-  static absl::StatusOr<std::unique_ptr<SearchableIndex>> Load(const StoreSnapshot& snapshot) {
-    return Load(snapshot, LoadOptions());
-  }
+  // In-memory residuals only (the snapshot is not kept).
+  static absl::StatusOr<std::unique_ptr<SearchableIndex>> Load(const StoreSnapshot& snapshot,
+                                                               const LoadOptions& options = LoadOptions());
 
   // Builds from parts already in memory (tests, benchmarks): document i has
   // id doc_ids[i] and tokens [token_offsets[i], token_offsets[i+1]).
@@ -62,13 +73,22 @@ class SearchableIndex {
   const MetadataColumns& metadata() const { return metadata_; }
   void SetMetadata(MetadataColumns metadata) { metadata_ = std::move(metadata); }
 
-  // Decompressed token vectors of a slot, [tokens, dim].
-  void DecodeDocument(int64_t slot, std::vector<float>& out) const;
+  bool residuals_in_memory() const { return snapshot_ == nullptr; }
+  // Decompressed token vectors of a slot, [tokens, dim]. Fails only when the
+  // residuals are read from the store (I/O or damaged data).
+  absl::Status DecodeDocument(int64_t slot, std::vector<float>& out) const;
   // Resident bytes of these structures.
   size_t MemoryBytes() const;
 
  private:
   SearchableIndex(ResidualCodec codec) : codec_(std::move(codec)) {}
+  static absl::StatusOr<std::unique_ptr<SearchableIndex>> LoadFrom(const StoreSnapshot& snapshot,
+                                                                   const LoadOptions& options);
+  // FromParts; without codes when `with_codes` is false (residuals on disk).
+  static absl::StatusOr<std::unique_ptr<SearchableIndex>> Assemble(ResidualCodec codec, std::vector<uint32_t> doc_ids,
+                                                                   std::vector<uint64_t> token_offsets,
+                                                                   std::vector<uint32_t> centroid_ids,
+                                                                   std::vector<uint8_t> codes, bool with_codes);
   absl::Status BuildInvertedFile();
 
   ResidualCodec codec_;
@@ -79,6 +99,7 @@ class SearchableIndex {
   std::vector<uint64_t> posting_offsets_;  // [K + 1]
   std::vector<uint32_t> postings_;
   MetadataColumns metadata_;
+  std::shared_ptr<const StoreSnapshot> snapshot_;  // set when residuals stay on disk
 };
 
 }  // namespace lateral

@@ -58,18 +58,23 @@ inline void MaxInto(float* best, const float* row, int64_t n) {
 }
 
 // Exact MaxSim of the query against each slot's decompressed vectors.
-std::vector<Scored> ExactScores(const SearchableIndex& index, const TokenMatrix& query,
-                                const std::vector<uint32_t>& slots) {
+absl::StatusOr<std::vector<Scored>> ExactScores(const SearchableIndex& index, const TokenMatrix& query,
+                                                const std::vector<uint32_t>& slots) {
   std::vector<Scored> out(slots.size());
+  std::vector<absl::Status> errors(slots.size());
   const int dim = index.codec().dim();
   tbb::parallel_for(tbb::blocked_range<size_t>(0, slots.size(), 8), [&](const tbb::blocked_range<size_t>& r) {
     std::vector<float> doc;
     for (size_t i = r.begin(); i < r.end(); ++i) {
-      index.DecodeDocument(slots[i], doc);
+      errors[i] = index.DecodeDocument(slots[i], doc);
+      if (!errors[i].ok()) continue;
       const int64_t n = static_cast<int64_t>(doc.size()) / dim;
       out[i] = {MaxSimKernel(query.data, query.rows, doc.data(), n, dim), slots[i]};
     }
   });
+  for (absl::Status& e : errors) {
+    if (!e.ok()) return e;
+  }
   return out;
 }
 
@@ -353,7 +358,9 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Search(const TokenMatrix& 
   t = Clock::now();
   survivors.clear();
   for (const Scored& s : full) survivors.push_back(s.second);
-  std::vector<Scored> exact = ExactScores(index, query, survivors);
+  absl::StatusOr<std::vector<Scored>> exact_or = ExactScores(index, query, survivors);
+  if (!exact_or.ok()) return exact_or.status();
+  std::vector<Scored>& exact = *exact_or;
   KeepTop(exact, static_cast<size_t>(o.k));
   p.exact_scored = static_cast<int64_t>(survivors.size());
   p.exact_ms = MsSince(t);
@@ -386,7 +393,9 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Exhaustive(const TokenMatr
   for (int64_t s = 0; s < index.num_documents(); ++s) {
     if (allowed->empty() || (*allowed)[s]) slots.push_back(static_cast<uint32_t>(s));
   }
-  std::vector<Scored> scored = ExactScores(index, query, slots);
+  absl::StatusOr<std::vector<Scored>> scored_or = ExactScores(index, query, slots);
+  if (!scored_or.ok()) return scored_or.status();
+  std::vector<Scored>& scored = *scored_or;
   KeepTop(scored, static_cast<size_t>(options.k));
   std::vector<SearchHit> hits;
   for (const Scored& s : scored) hits.push_back({index.doc_id(s.second), s.first});

@@ -4,7 +4,7 @@
 //   index_bench search --store DIR [--docs N --topics T --seed S: the corpus the store was built from]
 //                      [--queries Q] [--truth-queries Q] [--k 10,100,1000] [--threads 1]
 //                      [--ncells a,b --threshold x,y --ndocs m,n: a sweep instead of the defaults]
-//                      [--qps-threads 2] [--no-metadata] [--filter EXPR: e.g. "shard = 7", 1% of documents]
+//                      [--qps-threads 2] [--no-metadata] [--residuals-on-disk] [--filter EXPR: e.g. "shard = 7", 1% of documents]
 //
 // build streams the corpus through BuildIndex into a RocksDB store and prints
 // throughput, wall time, peak RSS and bytes per token on disk (after a
@@ -66,7 +66,7 @@ std::map<std::string, std::string> ParseFlags(int argc, char** argv, int first) 
       std::exit(2);
     }
     a = a.substr(2);
-    if (a == "no-metadata") {
+    if (a == "no-metadata" || a == "residuals-on-disk") {
       flags[a] = "1";
       continue;
     }
@@ -178,10 +178,11 @@ int Search(const std::map<std::string, std::string>& f) {
     return 1;
   }
   auto t = Clock::now();
-  std::unique_ptr<StoreSnapshot> snapshot = (*store)->Snapshot();
-  SearchableIndex::LoadOptions load_options;
+  std::shared_ptr<const StoreSnapshot> snapshot = (*store)->Snapshot();
+  IndexLoadOptions load_options;
   load_options.metadata = !f.count("no-metadata");
-  auto loaded = SearchableIndex::Load(*snapshot, load_options);
+  load_options.residuals_in_memory = !f.count("residuals-on-disk");
+  auto loaded = SearchableIndex::Load(snapshot, load_options);
   if (!loaded.ok()) {
     std::fprintf(stderr, "load failed: %s\n", loaded.status().ToString().c_str());
     return 1;

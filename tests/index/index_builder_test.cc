@@ -84,7 +84,7 @@ TEST(IndexBuilderTest, BuildsAStoreThatLoadsAndDecodesEveryDocument) {
   std::vector<float> decoded;
   for (int64_t slot = 0; slot < 1500; slot += 7) {
     std::vector<float> original = corpus.Document(slot);
-    index->DecodeDocument(slot, decoded);
+    ASSERT_TRUE(index->DecodeDocument(slot, decoded).ok());
     ASSERT_EQ(decoded.size(), original.size());
     for (size_t t = 0; t < original.size() / kDim; ++t) {
       cosine_sum += Cosine(original.data() + t * kDim, decoded.data() + t * kDim, kDim);
@@ -141,6 +141,42 @@ TEST(IndexBuilderTest, AddsAndDeletesWithoutRebuilding) {
     auto record = snapshot->GetDocument(h.doc_id);
     ASSERT_TRUE(record.ok() && record->has_value());
     EXPECT_NE((*record)->external_id, "doc-1010");
+  }
+}
+
+// Residuals left in the store give the same results from much less memory.
+TEST(IndexBuilderTest, ResidualsOnDiskGiveTheSameResults) {
+  ScratchDir dir;
+  auto store = OpenStore(dir.Sub("store"));
+  SyntheticCorpus corpus(Options());
+  SyntheticDocumentSource source(corpus, 800);
+  ASSERT_TRUE(BuildIndex(*store, source, BuildOptions()).ok());
+  std::shared_ptr<const StoreSnapshot> snapshot = store->Snapshot();
+  auto in_memory = SearchableIndex::Load(*snapshot);
+  IndexLoadOptions on_disk_options;
+  on_disk_options.residuals_in_memory = false;
+  auto on_disk = SearchableIndex::Load(snapshot, on_disk_options);
+  ASSERT_TRUE(in_memory.ok() && on_disk.ok()) << on_disk.status();
+  EXPECT_FALSE((*on_disk)->residuals_in_memory());
+  // Exactly the residual bytes stay out of memory.
+  EXPECT_EQ((*in_memory)->MemoryBytes() - (*on_disk)->MemoryBytes(),
+            static_cast<size_t>((*in_memory)->num_tokens() * (*in_memory)->codec().code_bytes()));
+  // Without a shared snapshot to keep, on-disk residuals are refused.
+  EXPECT_FALSE(SearchableIndex::Load(*snapshot, on_disk_options).ok());
+  PlaidSearcher a(std::move(*in_memory)), b(std::move(*on_disk));
+  for (int64_t target : {3, 400, 799}) {
+    std::vector<float> q = corpus.QueryNear(target, 9);
+    SearchOptions options;
+    options.k = 20;
+    auto x = a.Search({q.data(), 32, kDim}, options);
+    auto y = b.Search({q.data(), 32, kDim}, options);
+    auto z = b.Exhaustive({q.data(), 32, kDim}, options);
+    ASSERT_TRUE(x.ok() && y.ok() && z.ok()) << y.status();
+    ASSERT_EQ(x->size(), y->size());
+    for (size_t i = 0; i < x->size(); ++i) {
+      EXPECT_EQ((*x)[i].doc_id, (*y)[i].doc_id);
+      EXPECT_EQ((*x)[i].score, (*y)[i].score);
+    }
   }
 }
 

@@ -135,7 +135,7 @@ TEST(PlaidSearcherTest, ExhaustiveScoresEqualNaiveMaxSim) {
   for (const SearchHit& h : *hits) {
     const int64_t slot = b.index->SlotOf(h.doc_id);
     ASSERT_GE(slot, 0);
-    b.index->DecodeDocument(slot, doc);
+    ASSERT_TRUE(b.index->DecodeDocument(slot, doc).ok());
     EXPECT_NEAR(h.score, NaiveMaxSim(query, {doc.data(), static_cast<int64_t>(doc.size() / kDim), kDim}), 1e-3);
   }
   EXPECT_TRUE(std::is_sorted(hits->begin(), hits->end(), [](auto& a, auto& c) { return a.score > c.score; }));
