@@ -8,7 +8,8 @@ constexpr char kUsagePayload[] = "lateral.usage";
 
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* commands = new std::vector<Command>{
-      TokenizeCommand(), RunCommand(), GenerateCommand(), EncodeCommand(), ScoreCommand(), InspectCommand(),
+      TokenizeCommand(), RunCommand(), GenerateCommand(), EncodeCommand(), ScoreCommand(), IndexCommand(),
+      SearchCommand(), InspectCommand(),
   };
   return *commands;
 }

@@ -37,6 +37,8 @@ Command GenerateCommand();
 Command EncodeCommand();
 Command InspectCommand();
 Command ScoreCommand();
+Command IndexCommand();
+Command SearchCommand();
 
 // Maps a failure to its exit code: InvalidArgument from flag checks is a
 // usage error only when the command marks it so (see UsageError).

@@ -34,10 +34,18 @@ class StoredDocumentSource : public DocumentSource {
       LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentRecord> record, snapshot_.GetDocument(id));
       if (!record.has_value()) return absl::DataLossError(absl::StrCat("document ", id, " vanished from the snapshot"));
       out[i].record = std::move(*record);
-      if (revectorize_) {
-        LATERAL_RETURN_IF_ERROR(revectorize_(out[i].record, out[i].vectors));
-        continue;
-      }
+    }
+    if (revectorize_) {
+      std::vector<const DocumentRecord*> records;
+      for (const DocumentVectors& d : out) records.push_back(&d.record);
+      std::vector<std::vector<float>> vectors(out.size());
+      LATERAL_RETURN_IF_ERROR(revectorize_(records, vectors));
+      if (vectors.size() != out.size()) return absl::InternalError("revectorize returned the wrong number of documents");
+      for (size_t i = 0; i < out.size(); ++i) out[i].vectors = std::move(vectors[i]);
+      return absl::OkStatus();
+    }
+    for (size_t i = 0; i < indices.size(); ++i) {
+      const uint32_t id = ids_[indices[i]];
       LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, snapshot_.GetCodes(id));
       if (!codes.has_value()) return absl::DataLossError(absl::StrCat("document ", id, " has no codes"));
       const int64_t n = static_cast<int64_t>(codes->centroid_ids.size());

@@ -28,8 +28,10 @@
 
 namespace lateral {
 
-// Fills `vectors` ([tokens, dim]) for a stored document from its record.
-using Revectorize = std::function<absl::Status(const DocumentRecord& record, std::vector<float>& vectors)>;
+// Fills vectors[i] ([tokens, dim]) for each stored document from its record;
+// called with a batch of records at a time so an encoder can batch them.
+using Revectorize = std::function<absl::Status(const std::vector<const DocumentRecord*>& records,
+                                               std::vector<std::vector<float>>& vectors)>;
 
 struct ReclusterStats {
   BuildStats build;

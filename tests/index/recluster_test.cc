@@ -144,9 +144,12 @@ TEST(ReclusterTest, HalfTheCollectionReplacedThenReclusteredMatchesAFreshBuild) 
 
   ReclusterOptions recluster;
   recluster.build = Options();
-  recluster.revectorize = [&](const DocumentRecord& record, std::vector<float>& vectors) {
-    const int64_t i = IndexOf(record.external_id);
-    vectors = corpora.For(i).Document(i);
+  recluster.revectorize = [&](const std::vector<const DocumentRecord*>& records,
+                              std::vector<std::vector<float>>& vectors) {
+    for (size_t r = 0; r < records.size(); ++r) {
+      const int64_t i = IndexOf(records[r]->external_id);
+      vectors[r] = corpora.For(i).Document(i);
+    }
     return absl::OkStatus();
   };
   auto stats = Recluster(path, recluster);
