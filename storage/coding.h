@@ -54,6 +54,8 @@ class ByteReader {
   bool ReadDouble(double* value);
 
   size_t remaining() const { return input_.size(); }
+  // The unread bytes, for sections another reader decodes (bit streams).
+  absl::string_view rest() const { return input_; }
   bool empty() const { return input_.empty(); }
   // Bytes consumed so far, for error messages.
   size_t offset(absl::string_view original) const { return original.size() - input_.size(); }

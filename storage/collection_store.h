@@ -8,9 +8,10 @@
 //   - documents: internal id (uint32, never reused) -> external id, text,
 //     metadata fields (string or number);
 //   - external id -> internal id;
-//   - per-document token codes: centroid id per token + packed residual codes;
-//   - inverted lists: (centroid id, internal doc id) keys, one per distinct
-//     centroid of a document.
+//   - per-document token codes: centroid id per token + packed residual codes,
+//     kept with the tokens grouped by centroid (see DocumentCodes);
+//   - inverted lists: for each centroid, the internal ids of the documents
+//     with a token in it, in segments of 65536 ids updated by RocksDB merges.
 // Every Upsert / Delete call is one atomic WriteBatch: after a crash (kill -9
 // at any point) a reopened store holds each document fully or not at all,
 // and never a posting without its document. Readers see a consistent
@@ -37,7 +38,7 @@ namespace lateral {
 
 // What produced the vectors; an index refuses to open with another encoder.
 struct Manifest {
-  int format_version = 1;        // of lateral's on-disk layout; set by the store
+  int format_version = 2;        // of lateral's on-disk layout; set by the store
   std::string encoder_identity;  // e.g. ColbertEncoder::Identity(), or "synthetic:dim128"
   int dim = 0;
   int nbits = 0;
@@ -51,6 +52,15 @@ struct DocumentRecord {
   std::map<std::string, MetadataValue> metadata;
 };
 
+// A document's tokens: token i has centroid centroid_ids[i] and residual
+// codes residual_codes[i * code_bytes, (i + 1) * code_bytes).
+//
+// Token order is not preserved. The store keeps a document's tokens grouped
+// by centroid (MaxSim does not depend on their order, and grouping halves the
+// size of the ids on disk): what GetCodes and ForEachCodes return lists the
+// tokens by ascending centroid id, stable within a centroid (tokens of one
+// centroid keep their relative order), with the residual codes permuted
+// alike. Upsert accepts any order.
 struct DocumentCodes {
   std::vector<uint32_t> centroid_ids;  // one per token
   std::string residual_codes;          // num_tokens * code_bytes, packed
@@ -98,12 +108,15 @@ class StoreSnapshot {
   virtual absl::StatusOr<std::optional<CodecParts>> GetCodec() const = 0;
   virtual absl::StatusOr<std::optional<uint32_t>> LookupExternalId(const std::string& external_id) const = 0;
   virtual absl::StatusOr<std::optional<DocumentRecord>> GetDocument(uint32_t doc_id) const = 0;
+  // Tokens grouped by ascending centroid id (see DocumentCodes).
   virtual absl::StatusOr<std::optional<DocumentCodes>> GetCodes(uint32_t doc_id) const = 0;
   // The lookups return nullopt for an absent key.
-  // Internal ids of documents with a token in `centroid`, ascending.
+  // Internal ids of documents with a token in `centroid`, ascending, each
+  // once. DataLoss naming the key when a stored segment is damaged.
   virtual absl::StatusOr<std::vector<uint32_t>> GetPostings(uint32_t centroid) const = 0;
-  // Calls `fn` for every live document's codes in ascending id order; stops
-  // and returns the error if `fn` fails.
+  // Calls `fn` for every live document's codes in ascending id order (tokens
+  // grouped by centroid, as GetCodes); stops and returns the error if `fn`
+  // fails.
   virtual absl::Status ForEachCodes(
       const std::function<absl::Status(uint32_t doc_id, const DocumentCodes&)>& fn) const = 0;
   virtual absl::Status ForEachDocument(
@@ -122,9 +135,10 @@ class CollectionStore {
   // matches (encoder identity, dim, nbits) and its format version is known.
   // Without `create`, the store must exist. Errors name the path and field:
   // FailedPrecondition for another encoder ("index built by encoder X, you
-  // are using Y"), a newer format, a path that is not a lateral store or a
-  // store already open; NotFound for a missing store; DataLoss for damaged
-  // files. The first overload uses default StoreOptions.
+  // are using Y"), a newer format, an older format (the store must be
+  // rebuilt), a path that is not a lateral store or a store already open;
+  // NotFound for a missing store; DataLoss for damaged files. The first
+  // overload uses default StoreOptions.
   static absl::StatusOr<std::unique_ptr<CollectionStore>> Open(const std::string& path,
                                                                const std::optional<Manifest>& create);
   static absl::StatusOr<std::unique_ptr<CollectionStore>> Open(const std::string& path,

@@ -17,11 +17,11 @@ std::optional<uint32_t> ParseDocIdKey(absl::string_view key) {
   return DecodeBigEndian32(key.data());
 }
 
-std::string PostingKey(uint32_t centroid, uint32_t doc_id) {
+std::string SegmentKey(uint32_t centroid, uint32_t block) {
   std::string key;
-  key.reserve(kPostingKeySize);
+  key.reserve(kSegmentKeySize);
   PutBigEndian32(&key, centroid);
-  PutBigEndian32(&key, doc_id);
+  PutBigEndian32(&key, block);
   return key;
 }
 
@@ -31,9 +31,11 @@ std::string PostingPrefix(uint32_t centroid) {
   return key;
 }
 
-std::optional<PostingKeyParts> ParsePostingKey(absl::string_view key) {
-  if (key.size() != kPostingKeySize) return std::nullopt;
-  return PostingKeyParts{DecodeBigEndian32(key.data()), DecodeBigEndian32(key.data() + 4)};
+std::optional<SegmentKeyParts> ParseSegmentKey(absl::string_view key) {
+  if (key.size() != kSegmentKeySize) return std::nullopt;
+  const SegmentKeyParts parts{DecodeBigEndian32(key.data()), DecodeBigEndian32(key.data() + 4)};
+  if (parts.block > kMaxBlock) return std::nullopt;
+  return parts;
 }
 
 std::string CentroidChunkKey(uint32_t chunk) {
@@ -44,6 +46,16 @@ std::string CentroidChunkKey(uint32_t chunk) {
 
 std::string DescribeDocKey(absl::string_view family, uint32_t doc_id) {
   return absl::StrCat(family, "[doc ", doc_id, "]");
+}
+
+std::string DescribeSegmentKey(uint32_t centroid, uint32_t block) {
+  return absl::StrCat(kPostingsFamily, "[centroid ", centroid, ", block ", block, "]");
+}
+
+std::string DescribeSegmentKey(absl::string_view key) {
+  const std::optional<SegmentKeyParts> parts = ParseSegmentKey(key);
+  if (!parts.has_value()) return DescribeKey(kPostingsFamily, key);
+  return DescribeSegmentKey(parts->centroid, parts->block);
 }
 
 std::string DescribeKey(absl::string_view family, absl::string_view key) {

@@ -3,7 +3,8 @@
 // docs/STORAGE.md draws the same layouts; keep the two in step. Integers in
 // keys are big-endian and fixed-width, so RocksDB's bytewise order is numeric
 // order: a scan of `codes` visits documents by ascending id, and a prefix scan
-// of `postings` lists one centroid's documents in ascending order.
+// of `postings` visits one centroid's segments by ascending block, i.e. its
+// documents in ascending order.
 //
 //   column family   key                                  value (record_codec.h)
 //   -------------   ----------------------------------   -------------------------
@@ -16,7 +17,9 @@
 //   documents       be32 doc_id                          DocumentRecord
 //   external_ids    external id bytes                    be32 doc_id
 //   codes           be32 doc_id                          DocumentCodes
-//   postings        be32 centroid | be32 doc_id          (empty)
+//   postings        be32 centroid | be32 block           segment (posting_segment.h):
+//                   (block = doc_id >> 16)               the low 16 bits of the
+//                                                        block's doc ids
 #pragma once
 
 #include <cstdint>
@@ -42,7 +45,16 @@ inline constexpr char kNextDocIdKey[] = "next_doc_id";
 inline constexpr char kNumDocumentsKey[] = "num_documents";
 
 constexpr size_t kDocIdKeySize = 4;
-constexpr size_t kPostingKeySize = 8;  // be32 centroid + be32 doc id
+constexpr size_t kSegmentKeySize = 8;  // be32 centroid + be32 block
+// Doc ids per postings segment: a segment holds the low kBlockBits bits of
+// the ids of one block. Ids are handed out in ascending order, so a centroid's
+// postings fill a few blocks, and 16-bit ids code compactly.
+constexpr int kBlockBits = 16;
+constexpr uint32_t BlockOf(uint32_t doc_id) { return doc_id >> kBlockBits; }
+constexpr uint16_t LowBitsOf(uint32_t doc_id) { return static_cast<uint16_t>(doc_id); }
+constexpr uint32_t DocIdOf(uint32_t block, uint16_t low_bits) { return (block << kBlockBits) | low_bits; }
+// The largest block: that of UINT32_MAX.
+constexpr uint32_t kMaxBlock = UINT32_MAX >> kBlockBits;
 
 // documents / codes key of one internal id.
 std::string DocIdKey(uint32_t doc_id);
@@ -51,21 +63,25 @@ inline std::string DocIdValue(uint32_t doc_id) { return DocIdKey(doc_id); }
 // nullopt unless `key` is exactly 4 bytes.
 std::optional<uint32_t> ParseDocIdKey(absl::string_view key);
 
-std::string PostingKey(uint32_t centroid, uint32_t doc_id);
-// The 4-byte prefix shared by all postings of `centroid`.
+// postings key of one (centroid, block) segment.
+std::string SegmentKey(uint32_t centroid, uint32_t block);
+// The 4-byte prefix shared by all segments of `centroid`.
 std::string PostingPrefix(uint32_t centroid);
-struct PostingKeyParts {
+struct SegmentKeyParts {
   uint32_t centroid;
-  uint32_t doc_id;
+  uint32_t block;
 };
-// nullopt unless `key` is exactly 8 bytes.
-std::optional<PostingKeyParts> ParsePostingKey(absl::string_view key);
+// nullopt unless `key` is exactly 8 bytes with a block <= kMaxBlock.
+std::optional<SegmentKeyParts> ParseSegmentKey(absl::string_view key);
 
 std::string CentroidChunkKey(uint32_t chunk);
 
-// Human-readable name of a key for error messages, e.g. "documents[doc 42]"
-// or "external_ids[\"a/b\"]".
+// Human-readable name of a key for error messages, e.g. "documents[doc 42]",
+// "postings[centroid 7, block 1]" or "external_ids[\"a/b\"]".
 std::string DescribeDocKey(absl::string_view family, uint32_t doc_id);
+std::string DescribeSegmentKey(uint32_t centroid, uint32_t block);
+// DescribeSegmentKey of a well-formed key, else DescribeKey.
+std::string DescribeSegmentKey(absl::string_view key);
 std::string DescribeKey(absl::string_view family, absl::string_view key);
 
 }  // namespace lateral::storage

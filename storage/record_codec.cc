@@ -2,9 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <numeric>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "storage/bit_coding.h"
 #include "storage/coding.h"
 
 namespace lateral::storage {
@@ -29,11 +31,11 @@ class Decoder {
                                             reader_.offset(value_), " of ", value_.size(), ")"));
   }
   // Reads and checks the record version byte.
-  absl::Status Version() {
+  absl::Status Version(uint8_t expected = kRecordVersion) {
     uint8_t version;
     if (!reader_.ReadByte(&version)) return Error("empty record");
-    if (version != kRecordVersion) {
-      return Error(absl::StrCat("unknown record version ", version, ", expected ", kRecordVersion));
+    if (version != expected) {
+      return Error(absl::StrCat("unknown record version ", version, ", expected ", expected));
     }
     return absl::OkStatus();
   }
@@ -154,13 +156,70 @@ absl::StatusOr<DocumentRecord> DecodeDocument(absl::string_view value, absl::str
   return record;
 }
 
+namespace {
+
+// Token indices in the order the store keeps them: by centroid, stable.
+std::vector<uint32_t> GroupedOrder(const std::vector<uint32_t>& centroid_ids) {
+  std::vector<uint32_t> order(centroid_ids.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (!std::is_sorted(centroid_ids.begin(), centroid_ids.end())) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint32_t a, uint32_t b) { return centroid_ids[a] < centroid_ids[b]; });
+  }
+  return order;
+}
+
+size_t CodeBytesOf(const DocumentCodes& codes) {
+  return codes.centroid_ids.empty() ? 0 : codes.residual_codes.size() / codes.centroid_ids.size();
+}
+
+}  // namespace
+
+DocumentCodes GroupByCentroid(const DocumentCodes& codes) {
+  if (std::is_sorted(codes.centroid_ids.begin(), codes.centroid_ids.end())) return codes;
+  const size_t code_bytes = CodeBytesOf(codes);
+  DocumentCodes grouped;
+  grouped.centroid_ids.reserve(codes.centroid_ids.size());
+  grouped.residual_codes.reserve(codes.residual_codes.size());
+  for (uint32_t token : GroupedOrder(codes.centroid_ids)) {
+    grouped.centroid_ids.push_back(codes.centroid_ids[token]);
+    grouped.residual_codes.append(codes.residual_codes, token * code_bytes, code_bytes);
+  }
+  return grouped;
+}
+
 std::string EncodeCodes(const DocumentCodes& codes) {
+  const std::vector<uint32_t>& ids = codes.centroid_ids;
+  const size_t code_bytes = CodeBytesOf(codes);
+  const std::vector<uint32_t> order = GroupedOrder(ids);
+  // Distinct centroids as Rice values (the first id, then gap - 1) and the
+  // tokens of each (count - 1; most centroids hold one token of a document).
+  std::vector<uint32_t> id_values, count_values;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const uint32_t id = ids[order[i]];
+    if (i > 0 && id == ids[order[i - 1]]) {
+      ++count_values.back();
+      continue;
+    }
+    id_values.push_back(i == 0 ? id : id - ids[order[i - 1]] - 1);
+    count_values.push_back(0);
+  }
+  const int id_k = ChooseRiceParameter(id_values);
+  const int count_k = ChooseRiceParameter(count_values);
+
   std::string out;
-  out.reserve(1 + kMaxVarint32Bytes * 2 + 4 * codes.centroid_ids.size() + codes.residual_codes.size());
-  out.push_back(static_cast<char>(kRecordVersion));
-  PutVarint32(&out, static_cast<uint32_t>(codes.centroid_ids.size()));
-  for (uint32_t id : codes.centroid_ids) PutFixed32(&out, id);
-  PutLengthPrefixed(&out, codes.residual_codes);
+  out.reserve(1 + 2 * kMaxVarint32Bytes + 2 + (RiceBits(id_values, id_k) + RiceBits(count_values, count_k) + 7) / 8 +
+              codes.residual_codes.size());
+  out.push_back(static_cast<char>(kCodesRecordVersion));
+  PutVarint32(&out, static_cast<uint32_t>(ids.size()));
+  PutVarint32(&out, static_cast<uint32_t>(id_values.size()));
+  out.push_back(static_cast<char>(id_k));
+  out.push_back(static_cast<char>(count_k));
+  BitWriter bits(&out);
+  for (uint32_t v : id_values) bits.WriteRice(v, id_k);
+  for (uint32_t v : count_values) bits.WriteRice(v, count_k);
+  bits.Finish();
+  for (uint32_t token : order) out.append(codes.residual_codes, token * code_bytes, code_bytes);
   return out;
 }
 
@@ -168,23 +227,60 @@ absl::StatusOr<DocumentCodes> DecodeCodes(absl::string_view value, size_t code_b
                                           absl::string_view what) {
   Decoder d(value, what);
   ByteReader& r = d.reader();
-  if (absl::Status s = d.Version(); !s.ok()) return s;
-  uint32_t n_tokens;
+  if (code_bytes == 0) return d.Error("zero bytes of residual codes per token");
+  if (absl::Status s = d.Version(kCodesRecordVersion); !s.ok()) return s;
+  uint32_t n_tokens, n_distinct;
+  uint8_t id_k, count_k;
   if (!r.ReadVarint32(&n_tokens)) return d.Error("truncated token count");
-  // Check before allocating: each token takes at least 4 bytes.
-  if (n_tokens > r.remaining() / 4) {
-    return d.Error(absl::StrCat("token count ", n_tokens, " exceeds the record"));
+  if (!r.ReadVarint32(&n_distinct)) return d.Error("truncated distinct centroid count");
+  if (!r.ReadByte(&id_k) || !r.ReadByte(&count_k)) return d.Error("truncated Rice parameters");
+  if (id_k > kMaxRiceParameter || count_k > kMaxRiceParameter) {
+    return d.Error(absl::StrCat("Rice parameters ", id_k, " and ", count_k, " exceed ", kMaxRiceParameter));
   }
-  DocumentCodes codes;
-  codes.centroid_ids.resize(n_tokens);
-  for (uint32_t& id : codes.centroid_ids) r.ReadFixed32(&id);  // length checked above
-  absl::string_view residuals;
-  if (!r.ReadLengthPrefixed(&residuals)) return d.Error("truncated residual codes");
-  if (residuals.size() != uint64_t{n_tokens} * code_bytes) {
-    return d.Error(absl::StrCat(residuals.size(), " bytes of residual codes for ", n_tokens, " tokens of ",
+  if (n_distinct > n_tokens || (n_tokens > 0 && n_distinct == 0)) {
+    return d.Error(absl::StrCat(n_distinct, " distinct centroids for ", n_tokens, " tokens"));
+  }
+  // The residual codes are the last n_tokens * code_bytes bytes; checking
+  // their size first bounds every allocation below by the value's size.
+  const uint64_t residual_bytes = uint64_t{n_tokens} * code_bytes;
+  if (residual_bytes > r.remaining()) {
+    return d.Error(absl::StrCat(r.remaining(), " bytes left for the residual codes of ", n_tokens, " tokens of ",
                                 code_bytes, " bytes"));
   }
-  if (absl::Status s = d.End(); !s.ok()) return s;
+  const absl::string_view section = r.rest().substr(0, r.remaining() - residual_bytes);
+  const absl::string_view residuals = r.rest().substr(section.size());
+  if (uint64_t{n_distinct} * (id_k + count_k + 2) > uint64_t{section.size()} * 8) {
+    return d.Error(absl::StrCat(n_distinct, " distinct centroids do not fit in ", section.size(), " bytes"));
+  }
+  std::vector<uint32_t> distinct(n_distinct);
+  BitReader bits(section);
+  uint64_t id = 0;
+  for (uint32_t i = 0; i < n_distinct; ++i) {
+    uint32_t v;
+    if (!bits.ReadRice(id_k, &v)) return d.Error(absl::StrCat("truncated centroid id ", i, " of ", n_distinct));
+    id = i == 0 ? v : id + 1 + v;
+    if (id > UINT32_MAX) return d.Error(absl::StrCat("centroid id ", i, " exceeds 32 bits"));
+    distinct[i] = static_cast<uint32_t>(id);
+  }
+  DocumentCodes codes;
+  codes.centroid_ids.reserve(n_tokens);
+  for (uint32_t i = 0; i < n_distinct; ++i) {
+    uint32_t v;
+    if (!bits.ReadRice(count_k, &v)) return d.Error(absl::StrCat("truncated token count of centroid ", i));
+    // Counts are checked against what is left before expanding them.
+    if (uint64_t{v} + 1 > n_tokens - codes.centroid_ids.size()) {
+      return d.Error(absl::StrCat("centroid ", i, " claims ", uint64_t{v} + 1, " tokens; only ",
+                                  n_tokens - codes.centroid_ids.size(), " of ", n_tokens, " are left"));
+    }
+    codes.centroid_ids.insert(codes.centroid_ids.end(), uint64_t{v} + 1, distinct[i]);
+  }
+  if (codes.centroid_ids.size() != n_tokens) {
+    return d.Error(absl::StrCat("token counts add up to ", codes.centroid_ids.size(), ", not ", n_tokens));
+  }
+  if (!bits.PaddingIsZero()) return d.Error("nonzero padding bits after the centroid ids");
+  if (bits.bytes_used() != section.size()) {
+    return d.Error(absl::StrCat(section.size() - bits.bytes_used(), " stray bytes before the residual codes"));
+  }
   codes.residual_codes = std::string(residuals);
   return codes;
 }

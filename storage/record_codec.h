@@ -1,27 +1,39 @@
 // storage/ private header: the binary encoding of every value the store
-// writes. Pure functions over bytes (no RocksDB), so they are easy to test and
-// fuzz.
+// writes, but the postings' (posting_segment.h). Pure functions over bytes (no
+// RocksDB), so they are easy to test and fuzz.
 //
-// Each record starts with a one-byte record version (kRecordVersion); lengths
-// are varints; integers are little-endian; floats are raw IEEE-754 bits. A
-// decoder checks every length against the bytes that remain, rejects trailing
-// bytes, and never reads out of bounds or allocates more than the input can
-// describe; on malformed input it returns DataLoss naming `what` (the store
-// path and key, e.g. "/data/c1: documents[doc 42]").
+// Each record starts with a one-byte record version; lengths are varints;
+// integers are little-endian; floats are raw IEEE-754 bits. A decoder checks
+// every length against the bytes that remain, rejects trailing bytes, and
+// never reads out of bounds or allocates more than the input can describe; on
+// malformed input it returns DataLoss naming `what` (the store path and key,
+// e.g. "/data/c1: documents[doc 42]").
 //
-//   ManifestRecord  "LTRL" u8:version varint:format_version lp:encoder_identity
+//   ManifestRecord  "LTRL" u8:version=1 varint:format_version lp:encoder_identity
 //                   varint:dim varint:nbits
-//   DocumentRecord  u8:version lp:external_id lp:text varint:n_fields
+//   DocumentRecord  u8:version=1 lp:external_id lp:text varint:n_fields
 //                   n_fields x { lp:name u8:kind (0 string, 1 number)
 //                                lp:string | f64:number }
-//   DocumentCodes   u8:version varint:n_tokens n_tokens x u32:centroid_id
-//                   lp:residual_codes (n_tokens * code_bytes bytes)
-//   CodecHeader     u8:version varint:dim varint:nbits varint:num_centroids
+//   DocumentCodes   u8:version=2 varint:n_tokens varint:n_distinct
+//                   u8:id_k u8:count_k                  (Rice parameters, <= 31)
+//                   bits: n_distinct x Rice(id_k): the distinct centroid ids,
+//                           ascending: the first, then each gap - 1
+//                         n_distinct x Rice(count_k): tokens per centroid - 1
+//                         zero bits to the next byte boundary
+//                   n_tokens x code_bytes: residual codes, tokens grouped by
+//                         ascending centroid id (stable within a centroid)
+//   CodecHeader     u8:version=1 varint:dim varint:nbits varint:num_centroids
 //                   varint:rows_per_chunk varint:n_cutoffs n_cutoffs x f32
 //                   varint:n_weights n_weights x f32
 //   centroid chunk  rows * dim x f32 (rows = rows_per_chunk, fewer in the last)
 //   counter         u64
-// (lp = varint length, then the bytes.)
+// (lp = varint length, then the bytes; Rice codes and bit order: bit_coding.h.)
+//
+// DocumentCodes stores a document's tokens grouped by centroid: MaxSim does
+// not depend on token order, and grouping lets the ids be coded as the set of
+// distinct centroids plus a count each (~1.3 bytes per token at K = 65536
+// instead of 4). The residual bytes need no length: they are the value's last
+// n_tokens * code_bytes bytes, and the bit section is what lies before them.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +46,10 @@
 
 namespace lateral::storage {
 
+// Version byte of every record but DocumentCodes.
 constexpr uint8_t kRecordVersion = 1;
+// DocumentCodes changed layout in store format 2 (grouped, Rice-coded ids).
+constexpr uint8_t kCodesRecordVersion = 2;
 inline constexpr char kManifestMagic[] = "LTRL";  // 4 bytes, without the NUL
 
 std::string EncodeManifest(const Manifest& manifest);
@@ -45,9 +60,18 @@ absl::StatusOr<Manifest> DecodeManifest(absl::string_view value, absl::string_vi
 std::string EncodeDocument(const DocumentRecord& record);
 absl::StatusOr<DocumentRecord> DecodeDocument(absl::string_view value, absl::string_view what);
 
+// Tokens in any order; the encoding groups them by centroid (see above).
+// REQUIRES: residual_codes.size() is a multiple of the token count (zero
+// without tokens).
 std::string EncodeCodes(const DocumentCodes& codes);
-// Also checks residual_codes.size() == n_tokens * code_bytes.
+// Tokens come back grouped by ascending centroid id, stable within a centroid,
+// with the residual codes permuted alike: GroupByCentroid of what was encoded.
+// Also checks the residual size against n_tokens * code_bytes.
+// REQUIRES: code_bytes > 0.
 absl::StatusOr<DocumentCodes> DecodeCodes(absl::string_view value, size_t code_bytes, absl::string_view what);
+// The token order the store keeps: ascending centroid id, stable within a
+// centroid, residual codes moved with their tokens. Same REQUIRES as EncodeCodes.
+DocumentCodes GroupByCentroid(const DocumentCodes& codes);
 
 // The codec minus its centroids, which are stored in chunks so that no single
 // value grows with K (65536 x 128 floats would be one 32 MiB value).

@@ -2,18 +2,25 @@
 //
 //   family        access                               tuning
 //   ------------  -----------------------------------  ----------------------------
-//   documents     point lookups (search results)       bloom filter, LZ4 (text)
-//   external_ids  point lookups (upsert, delete)       bloom filter, LZ4
-//   codes         point lookups + full scans (index    bloom filter, no compression
-//                 load); ~36 B/token, incompressible   (residuals are random bits)
-//   postings      prefix scans per centroid            LZ4, no filter (never a
-//                                                      point lookup)
+//   documents     point lookups (search results)       bloom filter but at the
+//                                                      bottom level, 16 KiB blocks,
+//                                                      LZ4, ZSTD at the bottom
+//   external_ids  point lookups (upsert, delete;       bloom filter, LZ4, ZSTD at
+//                 often misses)                        the bottom
+//   codes         point lookups + full scans (index    bloom filter but at the
+//                 load); ~33.5 B/token, incompressible bottom level, 16 KiB blocks,
+//                                                      no compression
+//   postings      prefix scans per centroid; Merge     merge operator + compaction
+//                 writes (rocksdb_postings.h)          filter, no bloom filter,
+//                                                      16 KiB blocks, restart
+//                                                      interval 32, LZ4, ZSTD at
+//                                                      the bottom
 //   manifest,     a few small keys, read at open       defaults, small memtable
 //   codec,
 //   counters
 // One LRU block cache is shared by all families; full scans bypass it
 // (ReadOptions::fill_cache = false) so loading an index does not evict the
-// lookups' working set.
+// lookups' working set. docs/STORAGE.md has the measurements behind these.
 #pragma once
 
 #include <string>
@@ -36,5 +43,8 @@ std::shared_ptr<rocksdb::Cache> MakeBlockCache(const StoreOptions& options);
 // LZ4 when this RocksDB build has it, else Snappy, else none (Debian 12's
 // librocksdb 7.8.3 has LZ4, Snappy, Zlib, BZip2 and ZSTD).
 rocksdb::CompressionType TextCompression();
+// For the bottommost level of documents, external_ids and postings: ZSTD when
+// this RocksDB build has it, else TextCompression().
+rocksdb::CompressionType BottommostCompression();
 
 }  // namespace lateral::storage

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "storage/key_format.h"
+#include "storage/posting_segment.h"
 #include "storage/rocksdb_status.h"
 
 namespace lateral::storage {
@@ -110,13 +111,22 @@ absl::StatusOr<std::vector<uint32_t>> RocksDbReader::ReadPostings(const rocksdb:
   if (!upper.empty()) read.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read, cf_.postings));
   std::vector<uint32_t> doc_ids;
+  // Segments come by ascending block, each ascending: the ids concatenate in
+  // order. The iterator yields merged values (rocksdb_postings.h).
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    std::optional<PostingKeyParts> parts = ParsePostingKey(View(it->key()));
+    std::optional<SegmentKeyParts> parts = ParseSegmentKey(View(it->key()));
     if (!parts.has_value()) {
       return absl::DataLossError(absl::StrCat(Where(DescribeKey(kPostingsFamily, View(it->key()))),
-                                              ": corrupt key (expected 8 bytes)"));
+                                              ": corrupt key (expected be32 centroid, be32 block <= ", kMaxBlock,
+                                              ")"));
     }
-    doc_ids.push_back(parts->doc_id);
+    const std::string what = DescribeSegmentKey(parts->centroid, parts->block);
+    LATERAL_ASSIGN_OR_RETURN(std::vector<uint16_t> low_bits, DecodeSegment(View(it->value()), Where(what)));
+    for (uint16_t low : low_bits) doc_ids.push_back(DocIdOf(parts->block, low));
+    if (parts->block == kMaxBlock && !low_bits.empty() && low_bits.back() == UINT16_MAX) {
+      // UINT32_MAX is the "no document" sentinel, never an internal id.
+      return absl::DataLossError(absl::StrCat(Where(what), ": corrupt value (holds doc id ", UINT32_MAX, ")"));
+    }
   }
   LATERAL_RETURN_IF_ERROR(
       FromRocksDbStatus(it->status(), path_, absl::StrCat("reading the postings of centroid ", centroid)));

@@ -65,7 +65,9 @@ class RocksDbReader {
                                                              uint32_t doc_id) const;
   absl::StatusOr<std::optional<DocumentCodes>> ReadCodes(const rocksdb::Snapshot* snapshot,
                                                          uint32_t doc_id) const;
-  // Documents with a token in `centroid`, ascending.
+  // Documents with a token in `centroid`, ascending: its segments, by
+  // ascending block, empty ones skipped. DataLoss naming the key for a
+  // malformed key or segment (or a failed merge).
   absl::StatusOr<std::vector<uint32_t>> ReadPostings(const rocksdb::Snapshot* snapshot,
                                                      uint32_t centroid) const;
   // DataLoss when absent: every store has its counters from creation on.

@@ -20,6 +20,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/coding.h"
 #include "storage/key_format.h"
+#include "storage/posting_segment.h"
 #include "storage/record_codec.h"
 #include "storage/rocksdb_options.h"
 #include "storage/rocksdb_reader.h"
@@ -40,6 +41,44 @@ std::vector<uint32_t> DistinctCentroids(const std::vector<uint32_t>& centroid_id
   distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
   return distinct;
 }
+
+// The postings changes of one batch, one edit per (centroid, block) segment,
+// so that each segment gets a single merge operand per batch.
+class PostingEdits {
+ public:
+  void Add(uint32_t centroid, uint32_t doc_id) { Edit(centroid, doc_id).added.push_back(LowBitsOf(doc_id)); }
+  void Remove(uint32_t centroid, uint32_t doc_id) {
+    Edit(centroid, doc_id).removed.push_back(LowBitsOf(doc_id));
+  }
+
+  // Adds one Merge per segment to `batch`, in key order.
+  rocksdb::Status AddTo(rocksdb::ColumnFamilyHandle* postings, rocksdb::WriteBatch* batch) {
+    std::vector<uint64_t> keys;
+    keys.reserve(edits_.size());
+    for (const auto& [key, edit] : edits_) keys.push_back(key);
+    std::sort(keys.begin(), keys.end());
+    for (uint64_t key : keys) {
+      SegmentEdit& edit = edits_[key];
+      for (std::vector<uint16_t>* ids : {&edit.removed, &edit.added}) {
+        // New documents come in id order and a document has one posting per
+        // centroid, but removals follow the caller's order.
+        std::sort(ids->begin(), ids->end());
+        ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+      }
+      const std::string segment_key = SegmentKey(static_cast<uint32_t>(key >> 32), static_cast<uint32_t>(key));
+      rocksdb::Status s = batch->Merge(postings, segment_key, EncodeEdit(edit));
+      if (!s.ok()) return s;
+    }
+    return rocksdb::Status::OK();
+  }
+
+ private:
+  SegmentEdit& Edit(uint32_t centroid, uint32_t doc_id) {
+    return edits_[(uint64_t{centroid} << 32) | BlockOf(doc_id)];
+  }
+
+  absl::flat_hash_map<uint64_t, SegmentEdit> edits_;  // centroid << 32 | block -> edit
+};
 
 // Owns an open database and the handles of all its column families, and
 // releases them in the order RocksDB requires (handles first).
@@ -160,6 +199,12 @@ absl::StatusOr<Manifest> LoadOrCreateManifest(const std::string& path, const Ope
                      ", written by a newer lateral; this build reads format version ", kFormatVersion,
                      " only. Upgrade lateral"));
   }
+  if (manifest.format_version >= 1 && manifest.format_version < kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": store has format version ", manifest.format_version,
+                     ", written by an older lateral format; this build reads format version ", kFormatVersion,
+                     " only. The store must be rebuilt: re-index its documents into a new store"));
+  }
   if (manifest.format_version < 1 || manifest.dim <= 0 || manifest.nbits <= 0 ||
       manifest.dim * manifest.nbits % 8 != 0) {
     return absl::DataLossError(absl::StrCat(manifest_what, ": implausible manifest (format version ",
@@ -255,10 +300,11 @@ class RocksDbCollectionStore final : public CollectionStore {
   absl::Status ValidateCodec(const CodecParts& codec) const;
   absl::StatusOr<std::vector<EncodedWrite>> ValidateAndEncode(absl::Span<const DocumentWrite> documents) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Adds to `batch` the removal of document `doc_id` (record, codes, postings;
-  // not its external id), reading its codes to find its postings.
-  absl::Status RemoveDocument(uint32_t doc_id, absl::string_view external_id,
-                              rocksdb::WriteBatch* batch) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Adds to `batch` the removal of document `doc_id` (record, codes; not its
+  // external id) and to `edits` the removal of its postings, reading its codes
+  // to find them.
+  absl::Status RemoveDocument(uint32_t doc_id, absl::string_view external_id, rocksdb::WriteBatch* batch,
+                              PostingEdits* edits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Commit(rocksdb::WriteBatch* batch, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -452,7 +498,7 @@ absl::StatusOr<std::vector<RocksDbCollectionStore::EncodedWrite>> RocksDbCollect
 }
 
 absl::Status RocksDbCollectionStore::RemoveDocument(uint32_t doc_id, absl::string_view external_id,
-                                                    rocksdb::WriteBatch* batch) const {
+                                                    rocksdb::WriteBatch* batch, PostingEdits* edits) const {
   LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, reader_.ReadCodes(nullptr, doc_id));
   if (!codes.has_value()) {
     return absl::DataLossError(absl::StrCat(path_, ": external id \"", external_id, "\" maps to document ",
@@ -461,8 +507,9 @@ absl::Status RocksDbCollectionStore::RemoveDocument(uint32_t doc_id, absl::strin
   const std::string key = DocIdKey(doc_id);
   rocksdb::Status s = batch->Delete(cf_.documents, key);
   if (s.ok()) s = batch->Delete(cf_.codes, key);
-  for (uint32_t centroid : DistinctCentroids(codes->centroid_ids)) {
-    if (s.ok()) s = batch->Delete(cf_.postings, PostingKey(centroid, doc_id));
+  // Decoded codes are grouped by centroid: consecutive duplicates only.
+  for (size_t i = 0; i < codes->centroid_ids.size(); ++i) {
+    if (i == 0 || codes->centroid_ids[i] != codes->centroid_ids[i - 1]) edits->Remove(codes->centroid_ids[i], doc_id);
   }
   return FromRocksDbStatus(s, path_, "building a batch");
 }
@@ -478,6 +525,7 @@ absl::StatusOr<std::vector<uint32_t>> RocksDbCollectionStore::Upsert(
   }
 
   rocksdb::WriteBatch batch;
+  PostingEdits edits;
   uint64_t next_doc_id = next_doc_id_;
   uint64_t num_documents = num_documents_;
   std::vector<uint32_t> doc_ids;
@@ -487,7 +535,7 @@ absl::StatusOr<std::vector<uint32_t>> RocksDbCollectionStore::Upsert(
     const std::string& external_id = e.write->record.external_id;
     LATERAL_ASSIGN_OR_RETURN(std::optional<uint32_t> old_id, reader_.ReadExternalId(nullptr, external_id));
     if (old_id.has_value()) {
-      LATERAL_RETURN_IF_ERROR(RemoveDocument(*old_id, external_id, &batch));
+      LATERAL_RETURN_IF_ERROR(RemoveDocument(*old_id, external_id, &batch, &edits));
       --num_documents;
     }
     const uint32_t doc_id = static_cast<uint32_t>(next_doc_id++);
@@ -495,12 +543,11 @@ absl::StatusOr<std::vector<uint32_t>> RocksDbCollectionStore::Upsert(
     if (s.ok()) s = batch.Put(cf_.documents, key, e.record);
     if (s.ok()) s = batch.Put(cf_.codes, key, e.codes);
     if (s.ok()) s = batch.Put(cf_.external_ids, external_id, DocIdValue(doc_id));
-    for (uint32_t centroid : e.centroids) {
-      if (s.ok()) s = batch.Put(cf_.postings, PostingKey(centroid, doc_id), rocksdb::Slice());
-    }
+    for (uint32_t centroid : e.centroids) edits.Add(centroid, doc_id);
     ++num_documents;
     doc_ids.push_back(doc_id);
   }
+  if (s.ok()) s = edits.AddTo(cf_.postings, &batch);
   if (s.ok()) s = batch.Put(cf_.counters, kNextDocIdKey, EncodeCounter(next_doc_id));
   if (s.ok()) s = batch.Put(cf_.counters, kNumDocumentsKey, EncodeCounter(num_documents));
   LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(s, path_, "building a batch"));
@@ -536,11 +583,13 @@ absl::Status RocksDbCollectionStore::Delete(absl::Span<const std::string> extern
                      "; nothing was deleted"));
   }
   rocksdb::WriteBatch batch;
+  PostingEdits edits;
   for (const auto& [external_id, doc_id] : found) {
-    LATERAL_RETURN_IF_ERROR(RemoveDocument(doc_id, external_id, &batch));
+    LATERAL_RETURN_IF_ERROR(RemoveDocument(doc_id, external_id, &batch, &edits));
     LATERAL_RETURN_IF_ERROR(
         FromRocksDbStatus(batch.Delete(cf_.external_ids, ToSlice(external_id)), path_, "building a batch"));
   }
+  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(edits.AddTo(cf_.postings, &batch), path_, "building a batch"));
   const uint64_t num_documents = num_documents_ - found.size();
   LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(
       batch.Put(cf_.counters, kNumDocumentsKey, EncodeCounter(num_documents)), path_, "building a batch"));
@@ -584,7 +633,13 @@ absl::Status RocksDbCollectionStore::Compact() {
     LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(db_->CompactRange(compact, family, nullptr, nullptr), path_,
                                               absl::StrCat("compacting ", family->GetName())));
   }
-  return absl::OkStatus();
+  // The pass above merged the postings' updates into their segments; RocksDB
+  // runs the compaction filter on stored values only, not on what a merge
+  // produces, so segments emptied by deletes go in a second pass. Postings
+  // are a small part of the store (~2 bytes per token).
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  return FromRocksDbStatus(db_->CompactRange(compact, cf_.postings, nullptr, nullptr), path_,
+                           "compacting postings (dropping empty segments)");
 }
 
 }  // namespace

@@ -18,8 +18,11 @@ class Env;
 namespace lateral::storage {
 
 // Version of the store's layout (column families, keys, records) written to
-// new manifests; a store with a larger one is refused.
-constexpr int kFormatVersion = 1;
+// new manifests; a store with another one is refused: a larger one was
+// written by a newer lateral, a smaller one must be rebuilt. 2: postings as
+// Rice-coded segments per (centroid, 65536-id block), updated by Merge;
+// DocumentCodes grouped by centroid with Rice-coded ids.
+constexpr int kFormatVersion = 2;
 
 // Largest internal id; UINT32_MAX is left free as a "no document" sentinel.
 constexpr uint32_t kMaxDocId = UINT32_MAX - 1;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -65,7 +66,7 @@ TEST(CollectionStoreTest, RoundTripsEverything) {
     auto store = NewStore(path);
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->manifest().encoder_identity, "synthetic:dim16");
-    EXPECT_EQ(store->manifest().format_version, 1);
+    EXPECT_EQ(store->manifest().format_version, 2);
     auto written = store->Upsert(docs);
     ASSERT_TRUE(written.ok()) << written.status();
     ids = *written;
@@ -97,10 +98,13 @@ TEST(CollectionStoreTest, RoundTripsEverything) {
     auto record = snapshot->GetDocument(ids[i]);
     ASSERT_TRUE(record.ok() && record->has_value()) << record.status();
     EXPECT_TRUE(SameRecord(**record, docs[i].record));
+    // Tokens come back grouped by centroid, residual codes moved alike.
     auto codes = snapshot->GetCodes(ids[i]);
     ASSERT_TRUE(codes.ok() && codes->has_value()) << codes.status();
-    EXPECT_EQ((*codes)->centroid_ids, docs[i].codes.centroid_ids);
-    EXPECT_EQ((*codes)->residual_codes, docs[i].codes.residual_codes);
+    const DocumentCodes grouped = storage::GroupByCentroid(docs[i].codes);
+    EXPECT_EQ((*codes)->centroid_ids, grouped.centroid_ids);
+    EXPECT_EQ((*codes)->residual_codes, grouped.residual_codes);
+    EXPECT_TRUE(std::is_sorted((*codes)->centroid_ids.begin(), (*codes)->centroid_ids.end()));
     for (uint32_t c : Distinct(docs[i].codes.centroid_ids)) EXPECT_TRUE(HasPosting(*snapshot, c, ids[i]));
   }
   EXPECT_FALSE(snapshot->LookupExternalId("nope")->has_value());
@@ -111,7 +115,8 @@ TEST(CollectionStoreTest, RoundTripsEverything) {
   std::vector<uint32_t> scanned;
   LATERAL_EXPECT_OK(snapshot->ForEachCodes([&](uint32_t id, const DocumentCodes& c) {
     scanned.push_back(id);
-    EXPECT_EQ(c.centroid_ids, docs[id].codes.centroid_ids);
+    EXPECT_EQ(c.centroid_ids, storage::GroupByCentroid(docs[id].codes).centroid_ids);
+    EXPECT_EQ(c.residual_codes, storage::GroupByCentroid(docs[id].codes).residual_codes);
     return absl::OkStatus();
   }));
   EXPECT_EQ(scanned, ids);
@@ -414,6 +419,29 @@ TEST(CollectionStoreTest, NewerFormatVersionIsRefused) {
   }
 }
 
+TEST(CollectionStoreTest, OlderFormatVersionMustBeRebuilt) {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store");
+  ASSERT_NE(NewStore(path), nullptr);
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    Manifest old = TestManifest();
+    old.format_version = 1;
+    raw.Put(storage::kManifestFamily, storage::kManifestKey, storage::EncodeManifest(old));
+  }
+  for (const std::optional<Manifest>& create :
+       {std::optional<Manifest>(TestManifest()), std::optional<Manifest>()}) {
+    auto opened = CollectionStore::Open(path, create);
+    ASSERT_FALSE(opened.ok());
+    EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition) << opened.status();
+    const std::string message(opened.status().message());
+    EXPECT_THAT(message, HasSubstr(path + ": store has format version 1"));
+    EXPECT_THAT(message, HasSubstr("written by an older lateral format"));
+    EXPECT_THAT(message, HasSubstr("must be rebuilt"));
+  }
+}
+
 TEST(CollectionStoreTest, PathsThatAreNotStoresGiveClearErrors) {
   ScratchDir dir;
   // Missing, without create.
@@ -481,8 +509,8 @@ TEST(CollectionStoreTest, DiskBytesFollowsTheDataAfterCompact) {
   LATERAL_ASSERT_OK(store->Compact());
   auto full = store->DiskBytes();
   ASSERT_TRUE(full.ok()) << full.status();
-  // 2000 docs x 32 tokens x (4 B + 4 B) of codes, uncompressed.
-  EXPECT_GT(*full, 2000u * 32 * 8);
+  // 2000 docs x 32 tokens x 4 B of residual codes (incompressible), plus ids.
+  EXPECT_GT(*full, 2000u * 32 * 4);
   EXPECT_LT(*full, 20u << 20);
   LATERAL_ASSERT_OK(store->Delete(ids));
   LATERAL_ASSERT_OK(store->Compact());
@@ -522,6 +550,149 @@ TEST(CollectionStoreTest, CorruptValueIsDataLossNamingTheKey) {
   auto upsert = store->Upsert({TestDocument("a", 3)});
   EXPECT_EQ(upsert.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(**store->Snapshot()->LookupExternalId("a"), 0u);
+}
+
+// Postings live in segments of 65536 doc ids; a store whose id counter starts
+// just below a block boundary (set underneath the API: the store only reads
+// the counter) has its upserts, replacements and deletes cross it. The
+// expected postings come from the ids Upsert returned, not from the store.
+TEST(CollectionStoreTest, PostingsFollowWritesAcrossBlockBoundaries) {
+  for (const uint64_t first_id : {uint64_t{65536} - 5, uint64_t{storage::kMaxDocId} + 1 - 12}) {
+    SCOPED_TRACE(absl::StrCat("first id ", first_id));
+    ScratchDir dir;
+    const std::string path = dir.Sub("store");
+    ASSERT_NE(NewStore(path), nullptr);
+    {
+      RawDb raw(path);
+      ASSERT_TRUE(raw.ok());
+      raw.Put(storage::kCountersFamily, storage::kNextDocIdKey, storage::EncodeCounter(first_id));
+    }
+    auto store = MustOpen(path, TestManifest());
+    ASSERT_NE(store, nullptr);
+    std::map<std::string, std::pair<uint32_t, std::set<uint32_t>>> live;  // external id -> (doc id, centroids)
+    auto upsert = [&](const std::vector<DocumentWrite>& docs) {
+      auto ids = store->Upsert(docs);
+      ASSERT_TRUE(ids.ok()) << ids.status();
+      for (size_t i = 0; i < docs.size(); ++i) {
+        live[docs[i].record.external_id] = {(*ids)[i], Distinct(docs[i].codes.centroid_ids)};
+      }
+    };
+    auto check = [&](const std::string& when) {
+      SCOPED_TRACE(when);
+      std::map<uint32_t, std::vector<uint32_t>> expected;
+      for (const auto& [external_id, doc] : live) {
+        for (uint32_t c : doc.second) expected[c].push_back(doc.first);
+      }
+      auto snapshot = store->Snapshot();
+      for (uint32_t c = 0; c < testing::kTestCentroids; ++c) {
+        std::vector<uint32_t>& want = expected[c];
+        std::sort(want.begin(), want.end());
+        auto got = snapshot->GetPostings(c);
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_EQ(*got, want) << "centroid " << c;
+      }
+      EXPECT_TRUE(CheckStoreInvariants(*snapshot, testing::kTestCentroids));
+    };
+    std::vector<DocumentWrite> docs;
+    for (int i = 0; i < 6; ++i) docs.push_back(TestDocument(absl::StrCat("d", i), 100 + i, 12));
+    upsert(docs);  // ids first_id .. first_id + 5: both sides of the boundary
+    check("after the first upsert");
+    if (first_id < 65536) {
+      EXPECT_EQ(storage::BlockOf(live["d0"].first), 0u);
+      EXPECT_EQ(storage::BlockOf(live["d5"].first), 1u);
+    } else {
+      EXPECT_EQ(storage::BlockOf(live["d0"].first), storage::kMaxBlock);
+    }
+    // Replacements move d0 (old block) and d5 (new block) to fresh ids in the
+    // new block: removals and additions in one operand per segment.
+    upsert({TestDocument("d0", 200, 12), TestDocument("d5", 201, 12), TestDocument("d6", 202, 12)});
+    check("after replacing");
+    LATERAL_ASSERT_OK(store->Delete({"d1", "d6"}));
+    live.erase("d1");
+    live.erase("d6");
+    check("after deleting");
+    LATERAL_ASSERT_OK(store->Compact());
+    check("after compacting");
+    store.reset();
+    store = MustOpen(path, std::nullopt);
+    ASSERT_NE(store, nullptr);
+    check("after reopening");
+    if (first_id > storage::kMaxDocId - 100) {
+      // 9 of the 12 ids are used: the highest block fills up to kMaxDocId.
+      upsert({TestDocument("d7", 300, 12), TestDocument("d8", 301, 12), TestDocument("d9", 302, 12)});
+      EXPECT_EQ(live["d9"].first, storage::kMaxDocId);
+      check("after filling the last block");
+      auto full = store->Upsert({TestDocument("d10", 303, 12)});
+      EXPECT_EQ(full.status().code(), absl::StatusCode::kResourceExhausted) << full.status();
+    }
+  }
+}
+
+// A damaged segment is DataLoss naming its key; updates merged onto it keep
+// it damaged (and reported) without failing compactions or other writes.
+TEST(CollectionStoreTest, CorruptSegmentIsDataLossNamingTheKey) {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store");
+  {
+    auto store = NewStore(path);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Upsert({TestDocument("a", 1), TestDocument("b", 2)}).ok());
+  }
+  {
+    RawDb raw(path);
+    ASSERT_TRUE(raw.ok());
+    raw.Put(storage::kPostingsFamily, storage::SegmentKey(5, 0), std::string("\x01\x05", 2));  // truncated
+    raw.Put(storage::kPostingsFamily, storage::SegmentKey(6, 0), std::string("\x01\x05", 2));
+    raw.Put(storage::kPostingsFamily, storage::PostingPrefix(7) + "x", "");  // a 5-byte key
+  }
+  auto store = MustOpen(path, std::nullopt);
+  ASSERT_NE(store, nullptr);
+  auto postings = store->Snapshot()->GetPostings(5);
+  EXPECT_EQ(postings.status().code(), absl::StatusCode::kDataLoss) << postings.status();
+  EXPECT_THAT(std::string(postings.status().message()), HasSubstr(path + ": postings[centroid 5, block 0]"));
+  auto bad_key = store->Snapshot()->GetPostings(7);
+  EXPECT_EQ(bad_key.status().code(), absl::StatusCode::kDataLoss) << bad_key.status();
+  EXPECT_THAT(std::string(bad_key.status().message()), HasSubstr("corrupt key"));
+
+  DocumentWrite in_six = TestDocument("c", 3, 4);
+  in_six.codes.centroid_ids = {6, 1, 6, 2};
+  ASSERT_TRUE(store->Upsert({in_six}).ok());
+  LATERAL_ASSERT_OK(store->Compact());
+  postings = store->Snapshot()->GetPostings(6);
+  EXPECT_EQ(postings.status().code(), absl::StatusCode::kDataLoss) << postings.status();
+  EXPECT_THAT(std::string(postings.status().message()),
+              HasSubstr(path + ": postings[centroid 6, block 0]: corrupt value (merging its updates failed: "
+                               "the stored segment: corrupt value"));
+  // The rest of the store still works.
+  ASSERT_TRUE(store->Upsert({TestDocument("d", 4)}).ok());
+  auto fine = store->Snapshot()->GetPostings(1);
+  EXPECT_TRUE(fine.ok()) << fine.status();
+}
+
+TEST(CollectionStoreTest, EmptiedSegmentsAreDroppedByCompact) {
+  ScratchDir dir;
+  const std::string path = dir.Sub("store");
+  {
+    auto store = NewStore(path);
+    ASSERT_NE(store, nullptr);
+    std::vector<DocumentWrite> docs;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 50; ++i) {
+      docs.push_back(TestDocument(absl::StrCat("doc", i), i, 16));
+      ids.push_back(docs.back().record.external_id);
+    }
+    ASSERT_TRUE(store->Upsert(docs).ok());
+    LATERAL_ASSERT_OK(store->Compact());
+    LATERAL_ASSERT_OK(store->Delete(ids));
+    // Until compacted, the emptied segments read as no postings.
+    EXPECT_EQ(Count(*store->Snapshot()), StoreCounts());
+    LATERAL_ASSERT_OK(store->Compact());
+    EXPECT_EQ(Count(*store->Snapshot()), StoreCounts());
+  }
+  RawDb raw(path);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_TRUE(raw.Scan(storage::kPostingsFamily).empty());
+  EXPECT_TRUE(raw.Scan(storage::kCodesFamily).empty());
 }
 
 std::vector<std::string> SstFiles(const std::string& path) {

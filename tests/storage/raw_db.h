@@ -1,5 +1,7 @@
 // Direct RocksDB access to a closed store, for tests that inspect what the
-// API cannot show (orphan keys) or damage a store on purpose.
+// API cannot show (orphan keys) or damage a store on purpose. The postings
+// family gets the store's merge operator: a store's WAL and SSTs hold merge
+// operands that RocksDB cannot flush, compact or read without it.
 #pragma once
 
 #include <map>
@@ -9,6 +11,8 @@
 
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
+#include "storage/key_format.h"
+#include "storage/rocksdb_postings.h"
 
 namespace lateral::testing {
 
@@ -20,7 +24,11 @@ class RawDb {
     rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
     EXPECT_TRUE(s.ok()) << s.ToString();
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& name : names) descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    for (const std::string& name : names) {
+      rocksdb::ColumnFamilyOptions options;
+      if (name == storage::kPostingsFamily) options.merge_operator = storage::PostingsMergeOperator();
+      descriptors.emplace_back(name, options);
+    }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* db = nullptr;
     s = rocksdb::DB::Open(rocksdb::DBOptions(), path, descriptors, &handles, &db);

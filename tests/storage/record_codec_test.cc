@@ -3,12 +3,17 @@
 // -DLATERAL_SANITIZE=ON to have ASan check the last point).
 #include "storage/record_codec.h"
 
+#include <algorithm>
+#include <map>
+#include <numeric>
 #include <random>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "storage/bit_coding.h"
 #include "storage/coding.h"
 #include "storage/key_format.h"
+#include "storage/posting_segment.h"
 
 namespace lateral::storage {
 namespace {
@@ -17,17 +22,25 @@ TEST(KeyFormatTest, BigEndianKeysSortNumerically) {
   const std::vector<uint32_t> ids = {0, 1, 255, 256, 65535, 65536, 1u << 24, UINT32_MAX - 1, UINT32_MAX};
   for (size_t i = 0; i + 1 < ids.size(); ++i) {
     EXPECT_LT(DocIdKey(ids[i]), DocIdKey(ids[i + 1]));
-    EXPECT_LT(PostingKey(ids[i], UINT32_MAX), PostingKey(ids[i + 1], 0));
-    EXPECT_LT(PostingKey(7, ids[i]), PostingKey(7, ids[i + 1]));
+    EXPECT_LT(SegmentKey(ids[i], kMaxBlock), SegmentKey(ids[i + 1], 0));
+    EXPECT_LE(SegmentKey(7, BlockOf(ids[i])), SegmentKey(7, BlockOf(ids[i + 1])));
     EXPECT_EQ(*ParseDocIdKey(DocIdKey(ids[i])), ids[i]);
+    EXPECT_EQ(DocIdOf(BlockOf(ids[i]), LowBitsOf(ids[i])), ids[i]);
   }
-  auto parts = ParsePostingKey(PostingKey(123456, 789));
+  for (uint32_t block : {0u, 1u, 255u, 256u, kMaxBlock - 1}) EXPECT_LT(SegmentKey(7, block), SegmentKey(7, block + 1));
+  EXPECT_EQ(BlockOf(65535), 0u);
+  EXPECT_EQ(BlockOf(65536), 1u);
+  EXPECT_EQ(LowBitsOf(65536), 0u);
+  EXPECT_EQ(BlockOf(UINT32_MAX - 1), kMaxBlock);
+  auto parts = ParseSegmentKey(SegmentKey(123456, 789));
   ASSERT_TRUE(parts.has_value());
   EXPECT_EQ(parts->centroid, 123456u);
-  EXPECT_EQ(parts->doc_id, 789u);
-  EXPECT_TRUE(absl::StartsWith(PostingKey(5, 9), PostingPrefix(5)));
+  EXPECT_EQ(parts->block, 789u);
+  EXPECT_TRUE(absl::StartsWith(SegmentKey(5, 9), PostingPrefix(5)));
   EXPECT_FALSE(ParseDocIdKey("abc").has_value());
-  EXPECT_FALSE(ParsePostingKey("abcdefg").has_value());
+  EXPECT_FALSE(ParseSegmentKey("abcdefg").has_value());
+  EXPECT_FALSE(ParseSegmentKey(SegmentKey(1, kMaxBlock + 1)).has_value());
+  EXPECT_EQ(DescribeSegmentKey(SegmentKey(7, 1)), "postings[centroid 7, block 1]");
 }
 
 TEST(CodingTest, VarintsRoundTripAndRejectOverlongInput) {
@@ -79,7 +92,7 @@ TEST(RecordCodecTest, EveryRecordRoundTrips) {
   EXPECT_EQ(r2->text, r.text);
   EXPECT_EQ(r2->metadata, r.metadata);
 
-  DocumentCodes c{{0, 7, UINT32_MAX}, std::string("abcdefghijkl")};
+  DocumentCodes c{{0, 7, 7, UINT32_MAX}, std::string("abcdefghijklmnop")};
   auto c2 = DecodeCodes(EncodeCodes(c), 4, "c");
   ASSERT_TRUE(c2.ok()) << c2.status();
   EXPECT_EQ(c2->centroid_ids, c.centroid_ids);
@@ -125,6 +138,12 @@ TEST(RecordCodecTest, TruncatedAndGarbledValuesAreDataLoss) {
        [](absl::string_view v) { return DecodeDocument(v, "documents[doc 3]").status(); }},
       {EncodeCodes(DocumentCodes{{1, 2, 3}, std::string(12, 'x')}),
        [](absl::string_view v) { return DecodeCodes(v, 4, "codes[doc 3]").status(); }},
+      {EncodeCodes(DocumentCodes{{900, 2, 65535, 2, 70000, 2, 5}, std::string(7, 'y')}),
+       [](absl::string_view v) { return DecodeCodes(v, 1, "codes[doc 4]").status(); }},
+      {EncodeSegment(std::vector<uint16_t>{0, 3, 4, 900, 65535}),
+       [](absl::string_view v) { return DecodeSegment(v, "postings[centroid 1, block 0]").status(); }},
+      {EncodeEdit(SegmentEdit{{1, 2, 60000}, {7, 8, 9, 1000}}),
+       [](absl::string_view v) { return DecodeEdit(v, "postings[centroid 1, block 0]").status(); }},
       {EncodeCodecHeader(CodecHeader{16, 2, 5, 2, {1, 2, 3}, {1, 2, 3, 4}}),
        [](absl::string_view v) { return DecodeCodecHeader(v, "codec[header]").status(); }},
       {EncodeCounter(5), [](absl::string_view v) { return DecodeCounter(v, "counters[n]").status(); }},
@@ -151,11 +170,27 @@ TEST(RecordCodecTest, TruncatedAndGarbledValuesAreDataLoss) {
 
 TEST(RecordCodecTest, HugeCountsDoNotAllocate) {
   // A codes record claiming 2^32-1 tokens in a few bytes.
-  std::string value(1, static_cast<char>(kRecordVersion));
+  std::string value(1, static_cast<char>(kCodesRecordVersion));
   PutVarint32(&value, UINT32_MAX);
+  PutVarint32(&value, UINT32_MAX);
+  value += std::string("\x03\x00", 2) + std::string(64, '\0');
   auto codes = DecodeCodes(value, 32, "codes[doc 9]");
   EXPECT_EQ(codes.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_TRUE(absl::StrContains(codes.status().message(), "codes[doc 9]")) << codes.status();
+  // Residual codes that fit, but more distinct centroids than bits.
+  value = std::string(1, static_cast<char>(kCodesRecordVersion));
+  PutVarint32(&value, 1000);
+  PutVarint32(&value, 1000);
+  value += std::string("\x00\x00", 2) + std::string(1000, 'r');
+  codes = DecodeCodes(value, 1, "codes[doc 9]");
+  EXPECT_EQ(codes.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(absl::StrContains(codes.status().message(), "do not fit")) << codes.status();
+  // A segment claiming 65536 ids in three bytes.
+  std::string segment(1, static_cast<char>(kSegmentKind));
+  PutVarint32(&segment, 65536);
+  segment.push_back(0);
+  EXPECT_EQ(DecodeSegment(segment, "postings[centroid 1, block 0]").status().code(),
+            absl::StatusCode::kDataLoss);
   std::string header(1, static_cast<char>(kRecordVersion));
   for (uint32_t v : {16u, 2u, 4u, 4u, UINT32_MAX}) PutVarint32(&header, v);
   EXPECT_EQ(DecodeCodecHeader(header, "codec[header]").status().code(), absl::StatusCode::kDataLoss);
