@@ -74,6 +74,29 @@ BuildOptions Options() {
   return o;
 }
 
+// Builds `store` from documents [0, kFirst) of `original`, deletes every
+// other one and adds kFirst / 2 documents (indexes kFirst..) of
+// `replacements`: 50% churn. Returns the indexes of the live documents.
+std::vector<int64_t> BuildAndChurn(CollectionStore& store, const SyntheticCorpus& original,
+                                   const SyntheticCorpus& replacements) {
+  SyntheticDocumentSource first(original, kFirst);
+  EXPECT_TRUE(BuildIndex(store, first, Options()).ok());
+  std::vector<std::string> gone;
+  std::vector<int64_t> live;
+  for (int64_t i = 0; i < kFirst; ++i) {
+    if (i % 2 == 0) {
+      gone.push_back("doc-" + std::to_string(i));
+    } else {
+      live.push_back(i);
+    }
+  }
+  EXPECT_TRUE(store.Delete(gone).ok());
+  SyntheticDocumentSource added(replacements, kFirst / 2, /*first=*/kFirst);
+  EXPECT_TRUE(AddDocuments(store, added, Options()).ok());
+  for (int64_t i = kFirst; i < kFirst + kFirst / 2; ++i) live.push_back(i);
+  return live;
+}
+
 // Recall@10 of default search against exhaustive MaxSim over the original
 // (uncompressed) vectors of `live` documents, for queries near them.
 double TrueRecall(const CollectionStore& store, const Corpora& corpora, const std::vector<int64_t>& live) {
@@ -119,21 +142,8 @@ TEST(ReclusterTest, HalfTheCollectionReplacedThenReclusteredMatchesAFreshBuild) 
   {
     auto store = CollectionStore::Open(path, manifest);
     ASSERT_TRUE(store.ok()) << store.status();
-    SyntheticDocumentSource first(corpora.old_topics, kFirst);
-    ASSERT_TRUE(BuildIndex(**store, first, Options()).ok());
     // 50% churn: every other old document goes, as many on new topics come.
-    std::vector<std::string> gone;
-    for (int64_t i = 0; i < kFirst; ++i) {
-      if (i % 2 == 0) {
-        gone.push_back("doc-" + std::to_string(i));
-      } else {
-        live.push_back(i);
-      }
-    }
-    LATERAL_ASSERT_OK((*store)->Delete(gone));
-    SyntheticDocumentSource added(corpora.new_topics, kFirst / 2, /*first=*/kFirst);
-    ASSERT_TRUE(AddDocuments(**store, added, Options()).ok());
-    for (int64_t i = kFirst; i < kFirst + kFirst / 2; ++i) live.push_back(i);
+    live = BuildAndChurn(**store, corpora.old_topics, corpora.new_topics);
 
     auto drift = EstimateDrift(*(*store)->Snapshot());
     ASSERT_TRUE(drift.ok()) << drift.status();
@@ -187,21 +197,7 @@ TEST(ReclusterTest, HalfTheCollectionReplacedOnTheSameTopicsNeedsNoRecluster) {
   const Manifest manifest{1, "synthetic:test", kDim, 2};
   auto store = CollectionStore::Open(dir.Sub("churned"), manifest);
   ASSERT_TRUE(store.ok());
-  SyntheticDocumentSource first(corpora.old_topics, kFirst);
-  ASSERT_TRUE(BuildIndex(**store, first, Options()).ok());
-  std::vector<std::string> gone;
-  std::vector<int64_t> live;
-  for (int64_t i = 0; i < kFirst; ++i) {
-    if (i % 2 == 0) {
-      gone.push_back("doc-" + std::to_string(i));
-    } else {
-      live.push_back(i);
-    }
-  }
-  LATERAL_ASSERT_OK((*store)->Delete(gone));
-  SyntheticDocumentSource added(corpora.old_topics, kFirst / 2, /*first=*/kFirst);
-  ASSERT_TRUE(AddDocuments(**store, added, Options()).ok());
-  for (int64_t i = kFirst; i < kFirst + kFirst / 2; ++i) live.push_back(i);
+  const std::vector<int64_t> live = BuildAndChurn(**store, corpora.old_topics, corpora.old_topics);
   auto drift = EstimateDrift(*(*store)->Snapshot());
   ASSERT_TRUE(drift.ok());
   EXPECT_FALSE(drift->recluster_advised) << drift->outer_fraction;
