@@ -251,6 +251,34 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Search(const TokenMatrix& 
   p.candidates = static_cast<int64_t>(candidates.size());
   p.candidates_ms = MsSince(t);
 
+  // When exact MaxSim of every candidate costs no more than the budget, the
+  // centroid approximation (stages 3-4) has nothing to save: score them all
+  // exactly. Small collections and flat, unclustered vectors (where many
+  // centroids pass the threshold and the approximation ranks poorly) end up
+  // here; at scale the token count passes the budget within the first
+  // candidates.
+  {
+    const int64_t token_budget = o.exact_budget / std::max<int64_t>(1, nq * query.dim);
+    int64_t candidate_tokens = 0;
+    for (uint32_t slot : candidates) {
+      candidate_tokens += static_cast<int64_t>(index.token_end(slot) - index.token_begin(slot));
+      if (candidate_tokens > token_budget) break;
+    }
+    if (candidate_tokens <= token_budget) {
+      t = Clock::now();
+      absl::StatusOr<std::vector<Scored>> all = ExactScores(index, query, candidates);
+      if (!all.ok()) return all.status();
+      KeepTop(*all, static_cast<size_t>(o.k));
+      p.after_pruning = p.candidates;
+      p.exact_scored = p.candidates;
+      p.exact_ms = MsSince(t);
+      std::vector<SearchHit> hits;
+      for (const Scored& s : *all) hits.push_back({index.doc_id(s.second), s.first});
+      p.total_ms = MsSince(start);
+      return hits;
+    }
+  }
+
   // 3-4. Centroid interaction: Σ_i max over the candidate's tokens of the
   //      token centroid's score, over kept centroids (stage 3) or all (4).
   auto centroid_interaction = [&](const std::vector<uint32_t>& slots, bool prune) {

@@ -73,30 +73,40 @@ double RecallAt(const std::vector<SearchHit>& got, const std::vector<SearchHit>&
   return want.empty() ? 1.0 : static_cast<double>(found) / want.size();
 }
 
+// Defaults, and the same with the centroid-interaction stages forced on
+// (exact_budget 0; by default a small index may be scored exactly).
 TEST(PlaidSearcherTest, MatchesExhaustiveSearchWithDefaults) {
   const Built& b = SharedIndex();
   const int64_t n = b.index->num_documents();
-  for (int k : {10, 100}) {
-    double recall = 0;
-    int target_first = 0;
-    const int queries = 40;
-    for (int q = 0; q < queries; ++q) {
-      const int64_t target = (q * 73) % n;
-      std::vector<float> qv = b.corpus.QueryNear(target, q);
-      TokenMatrix query{qv.data(), 32, kDim};
-      SearchOptions options;
-      options.k = k;
-      auto fast = b.searcher->Search(query, options);
-      auto truth = b.searcher->Exhaustive(query, options);
-      ASSERT_TRUE(fast.ok() && truth.ok());
-      ASSERT_EQ(fast->size(), static_cast<size_t>(k));
-      recall += RecallAt(*fast, *truth, k);
-      target_first += (*fast)[0].doc_id == static_cast<uint32_t>(10 + 3 * target);
-      // Survivors are scored exactly: the best hit carries the true best score.
-      EXPECT_NEAR((*fast)[0].score, (*truth)[0].score, 1e-3);
+  for (int64_t budget : {SearchOptions().exact_budget, int64_t{0}}) {
+    for (int k : {10, 100}) {
+      double recall = 0;
+      int target_first = 0;
+      int64_t exact_scored = 0, candidates = 0;
+      const int queries = 40;
+      for (int q = 0; q < queries; ++q) {
+        const int64_t target = (q * 73) % n;
+        std::vector<float> qv = b.corpus.QueryNear(target, q);
+        TokenMatrix query{qv.data(), 32, kDim};
+        SearchOptions options;
+        options.k = k;
+        options.exact_budget = budget;
+        SearchProfile profile;
+        auto fast = b.searcher->Search(query, options, &profile);
+        auto truth = b.searcher->Exhaustive(query, options);
+        ASSERT_TRUE(fast.ok() && truth.ok());
+        ASSERT_EQ(fast->size(), static_cast<size_t>(k));
+        recall += RecallAt(*fast, *truth, k);
+        target_first += (*fast)[0].doc_id == static_cast<uint32_t>(10 + 3 * target);
+        exact_scored += profile.exact_scored;
+        candidates += profile.candidates;
+        // Survivors are scored exactly: the best hit carries the true best score.
+        EXPECT_NEAR((*fast)[0].score, (*truth)[0].score, 1e-3);
+      }
+      EXPECT_GE(recall / queries, 0.99) << "k=" << k << " budget=" << budget;
+      EXPECT_GE(target_first, queries * 9 / 10) << "the document a query was drawn from should rank first";
+      if (budget == 0) EXPECT_LT(exact_scored, candidates) << "the approximation stages must have run";
     }
-    EXPECT_GE(recall / queries, 0.99) << "k=" << k;
-    EXPECT_GE(target_first, queries * 9 / 10) << "the document a query was drawn from should rank first";
   }
 }
 
