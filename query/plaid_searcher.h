@@ -41,9 +41,9 @@ namespace lateral {
 struct SearchOptions {
   int k = 10;
   // 0 / negative: chosen from k (ResolveSearchOptions): k <= 10: 4 cells,
-  // threshold 0.5, 256 docs; k <= 100: 8, 0.45, 2048; larger: 16, 0.4,
-  // max(8k, 8192) -- PLAID's thresholds, four times its cells and (above
-  // k = 10) twice its ndocs; see docs/SEARCH.md for the measurements.
+  // threshold 0.5, 512 docs; k <= 100: 8, 0.45, 2048; larger: 16, 0.4,
+  // max(8k, 8192) -- PLAID's thresholds, four times its cells and twice its
+  // ndocs; see docs/SEARCH.md for the measurements.
   int ncells = 0;
   float centroid_score_threshold = -1.0f;
   int ndocs = 0;
