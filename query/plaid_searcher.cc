@@ -78,29 +78,49 @@ absl::StatusOr<std::vector<Scored>> ExactScores(const SearchableIndex& index, co
   return out;
 }
 
-// The allowed-slot bitmap from a filter and/or a given bitmap; empty when
-// everything is allowed.
-absl::StatusOr<std::vector<uint8_t>> AllowedSlots(const SearchableIndex& index, const SearchOptions& o) {
-  std::vector<uint8_t> allowed;
-  if (o.filter != nullptr) {
-    if (index.metadata().num_slots() != index.num_documents()) {
-      return absl::FailedPreconditionError("this index was loaded without metadata; filters need it");
-    }
-    absl::StatusOr<std::vector<uint8_t>> from_filter = index.metadata().Evaluate(*o.filter);
-    if (!from_filter.ok()) return from_filter.status();
-    allowed = std::move(*from_filter);
+// Exact MaxSim of `slots`, the best k as hits (best first).
+absl::StatusOr<std::vector<SearchHit>> ExactTopK(const SearchableIndex& index, const TokenMatrix& query,
+                                                 const std::vector<uint32_t>& slots, int k) {
+  absl::StatusOr<std::vector<Scored>> scored = ExactScores(index, query, slots);
+  if (!scored.ok()) return scored.status();
+  KeepTop(*scored, static_cast<size_t>(k));
+  std::vector<SearchHit> hits;
+  hits.reserve(scored->size());
+  for (const Scored& s : *scored) hits.push_back({index.doc_id(s.second), s.first});
+  return hits;
+}
+
+// The allowed-slot bitmap from a filter and/or a caller's bitmap. A caller's
+// bitmap alone is used in place (a copy per query would cost a pass over
+// every document); bits() is null when everything is allowed.
+struct AllowedSet {
+  std::vector<uint8_t> owned;                       // from a filter
+  const std::vector<uint8_t>* external = nullptr;   // the caller's, when there is no filter
+  bool use_owned = false;
+  // Resolved on use, not stored, so the set can be moved.
+  const std::vector<uint8_t>* bits() const { return use_owned ? &owned : external; }
+};
+
+absl::StatusOr<AllowedSet> AllowedSlots(const SearchableIndex& index, const SearchOptions& o) {
+  AllowedSet allowed;
+  if (o.allowed_slots != nullptr && static_cast<int64_t>(o.allowed_slots->size()) != index.num_documents()) {
+    return absl::InvalidArgumentError(absl::StrCat("the slot filter has ", o.allowed_slots->size(),
+                                                   " entries; the index has ", index.num_documents(), " documents"));
   }
+  if (o.filter == nullptr) {
+    allowed.external = o.allowed_slots;
+    return allowed;
+  }
+  if (index.metadata().num_slots() != index.num_documents()) {
+    return absl::FailedPreconditionError("this index was loaded without metadata; filters need it");
+  }
+  absl::StatusOr<std::vector<uint8_t>> from_filter = index.metadata().Evaluate(*o.filter);
+  if (!from_filter.ok()) return from_filter.status();
+  allowed.owned = std::move(*from_filter);
   if (o.allowed_slots != nullptr) {
-    if (static_cast<int64_t>(o.allowed_slots->size()) != index.num_documents()) {
-      return absl::InvalidArgumentError(absl::StrCat("the slot filter has ", o.allowed_slots->size(),
-                                                     " entries; the index has ", index.num_documents(), " documents"));
-    }
-    if (allowed.empty()) {
-      allowed = *o.allowed_slots;
-    } else {
-      for (size_t s = 0; s < allowed.size(); ++s) allowed[s] &= (*o.allowed_slots)[s];
-    }
+    for (size_t s = 0; s < allowed.owned.size(); ++s) allowed.owned[s] &= (*o.allowed_slots)[s];
   }
+  allowed.use_owned = true;
   return allowed;
 }
 
@@ -172,10 +192,11 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Search(const TokenMatrix& 
   const int64_t nq = query.rows, k_centroids = index.codec().num_centroids(), num_docs = index.num_documents();
 
   auto t = Clock::now();
-  absl::StatusOr<std::vector<uint8_t>> allowed_or = AllowedSlots(index, o);
+  absl::StatusOr<AllowedSet> allowed_or = AllowedSlots(index, o);
   if (!allowed_or.ok()) return allowed_or.status();
-  const std::vector<uint8_t>& allowed = *allowed_or;
-  const bool filtered = !allowed.empty();
+  static const std::vector<uint8_t> kNone;
+  const std::vector<uint8_t>& allowed = allowed_or->bits() != nullptr ? *allowed_or->bits() : kNone;
+  const bool filtered = allowed_or->bits() != nullptr;
   int64_t allowed_count = num_docs;
   if (filtered) allowed_count = std::count(allowed.begin(), allowed.end(), 1);
   p.allowed = filtered ? allowed_count : -1;
@@ -268,14 +289,10 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Search(const TokenMatrix& 
     }
     if (candidate_tokens <= token_budget) {
       t = Clock::now();
-      absl::StatusOr<std::vector<Scored>> all = ExactScores(index, query, candidates);
-      if (!all.ok()) return all.status();
-      KeepTop(*all, static_cast<size_t>(o.k));
+      absl::StatusOr<std::vector<SearchHit>> hits = ExactTopK(index, query, candidates, o.k);
       p.after_pruning = p.candidates;
       p.exact_scored = p.candidates;
       p.exact_ms = MsSince(t);
-      std::vector<SearchHit> hits;
-      for (const Scored& s : *all) hits.push_back({index.doc_id(s.second), s.first});
       p.total_ms = MsSince(start);
       return hits;
     }
@@ -388,16 +405,9 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Search(const TokenMatrix& 
   t = Clock::now();
   survivors.clear();
   for (const Scored& s : full) survivors.push_back(s.second);
-  absl::StatusOr<std::vector<Scored>> exact_or = ExactScores(index, query, survivors);
-  if (!exact_or.ok()) return exact_or.status();
-  std::vector<Scored>& exact = *exact_or;
-  KeepTop(exact, static_cast<size_t>(o.k));
+  absl::StatusOr<std::vector<SearchHit>> hits = ExactTopK(index, query, survivors, o.k);
   p.exact_scored = static_cast<int64_t>(survivors.size());
   p.exact_ms = MsSince(t);
-
-  std::vector<SearchHit> hits;
-  hits.reserve(exact.size());
-  for (const Scored& s : exact) hits.push_back({index.doc_id(s.second), s.first});
   p.total_ms = MsSince(start);
   return hits;
 }
@@ -417,19 +427,13 @@ absl::StatusOr<std::vector<SearchHit>> PlaidSearcher::Exhaustive(const TokenMatr
   const SearchableIndex& index = *index_;
   if (absl::Status s = CheckQuery(index, query); !s.ok()) return s;
   if (options.k <= 0) return absl::InvalidArgumentError(absl::StrCat("k must be positive, not ", options.k));
-  absl::StatusOr<std::vector<uint8_t>> allowed = AllowedSlots(index, options);
+  absl::StatusOr<AllowedSet> allowed = AllowedSlots(index, options);
   if (!allowed.ok()) return allowed.status();
   std::vector<uint32_t> slots;
   for (int64_t s = 0; s < index.num_documents(); ++s) {
-    if (allowed->empty() || (*allowed)[s]) slots.push_back(static_cast<uint32_t>(s));
+    if (allowed->bits() == nullptr || (*allowed->bits())[s]) slots.push_back(static_cast<uint32_t>(s));
   }
-  absl::StatusOr<std::vector<Scored>> scored_or = ExactScores(index, query, slots);
-  if (!scored_or.ok()) return scored_or.status();
-  std::vector<Scored>& scored = *scored_or;
-  KeepTop(scored, static_cast<size_t>(options.k));
-  std::vector<SearchHit> hits;
-  for (const Scored& s : scored) hits.push_back({index.doc_id(s.second), s.first});
-  return hits;
+  return ExactTopK(index, query, slots, options.k);
 }
 
 }  // namespace lateral
