@@ -9,7 +9,7 @@ constexpr char kUsagePayload[] = "lateral.usage";
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* commands = new std::vector<Command>{
       TokenizeCommand(), RunCommand(), GenerateCommand(), EncodeCommand(), ScoreCommand(), IndexCommand(),
-      SearchCommand(), InspectCommand(),
+      SearchCommand(), InspectCommand(), PullCommand(),
   };
   return *commands;
 }

@@ -39,6 +39,7 @@ Command InspectCommand();
 Command ScoreCommand();
 Command IndexCommand();
 Command SearchCommand();
+Command PullCommand();
 
 // Maps a failure to its exit code: InvalidArgument from flag checks is a
 // usage error only when the command marks it so (see UsageError).
