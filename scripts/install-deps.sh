@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libfaiss-dev librocksdb-dev libicu-dev libsentencepiece-dev libabsl-dev libtbb-dev
   libopenblas-dev nlohmann-json3-dev
+  libxml2-dev libpoppler-cpp-dev libstemmer-dev libcurl4-openssl-dev libssl-dev zlib1g-dev
+  libsqlite3-dev libxapian-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3
 )
