@@ -17,6 +17,8 @@ enum ExitCode : int {
   kExitOk = 0,
   kExitFailure = 1,   // the command ran and failed (bad model file, I/O error, ...)
   kExitUsage = 2,     // the command line itself is wrong
+  kExitPartial = 3,   // the command finished, but some inputs failed (listed on stderr)
+  kExitInterrupted = 130,  // stopped by Ctrl-C (SIGINT) after leaving everything consistent
 };
 
 struct Command {
@@ -40,10 +42,23 @@ Command ScoreCommand();
 Command IndexCommand();
 Command SearchCommand();
 Command PullCommand();
+Command InitCommand();
+Command AddCommand();
+Command RmCommand();
+Command LsCommand();
+Command InfoCommand();
+Command ReindexCommand();
+Command EvalCommand();
 
 // Maps a failure to its exit code: InvalidArgument from flag checks is a
 // usage error only when the command marks it so (see UsageError).
 absl::Status UsageError(const std::string& message);
 bool IsUsageError(const absl::Status& status);
+
+// The exit code for a failed command's status: usage errors 2, partial
+// failures 3, interruptions 130, anything else 1.
+absl::Status PartialFailure(const std::string& message);
+absl::Status Interrupted(const std::string& message);
+int ExitCodeFor(const absl::Status& status);
 
 }  // namespace lateral::cli

@@ -18,7 +18,8 @@ void PrintTopLevelHelp() {
     std::cout << "  " << name << c.summary << "\n";
   }
   std::cout << "\n'lateral COMMAND --help' shows a command's flags and examples.\n"
-               "exit codes: 0 success, 1 failure, 2 bad command line.\n";
+               "exit codes: 0 success, 1 failure, 2 bad command line, 3 finished but some inputs failed,\n"
+               "130 interrupted (Ctrl-C; what was written is consistent).\n";
 }
 
 int Main(int argc, char** argv) {
@@ -47,7 +48,7 @@ int Main(int argc, char** argv) {
     std::cout.flush();
     if (!status.ok()) {
       std::cerr << "lateral " << name << ": " << status.message() << "\n";
-      return IsUsageError(status) ? kExitUsage : kExitFailure;
+      return ExitCodeFor(status);
     }
     return kExitOk;
   }

@@ -505,4 +505,15 @@ size_t MetadataColumns::MemoryBytes() const {
   return bytes;
 }
 
+absl::StatusOr<bool> MatchesMetadata(const MetadataFilter& filter,
+                                     const std::map<std::string, MetadataValue>& metadata) {
+  for (const FilterClause& clause : filter.clauses) {
+    if (metadata.count(clause.field) == 0) return false;
+  }
+  MetadataColumns columns = MetadataColumns::Build({metadata});
+  absl::StatusOr<std::vector<uint8_t>> allowed = columns.Evaluate(filter);
+  if (!allowed.ok()) return allowed.status();
+  return (*allowed)[0] != 0;
+}
+
 }  // namespace lateral

@@ -46,6 +46,13 @@ struct MetadataFilter {
 // the clause, e.g. `filter clause 2 ("year >> 3"): expected one of ...`.
 absl::StatusOr<MetadataFilter> ParseMetadataFilter(absl::string_view text);
 
+// Whether one document's metadata satisfies `filter`, with the semantics of
+// MetadataColumns::Evaluate (which it uses), except that a field this
+// document lacks simply does not match. For post-filtering a few hundred
+// candidates (BM25 hits); use MetadataColumns for whole collections.
+absl::StatusOr<bool> MatchesMetadata(const MetadataFilter& filter,
+                                     const std::map<std::string, MetadataValue>& metadata);
+
 class MetadataColumns {
  public:
   MetadataColumns() = default;

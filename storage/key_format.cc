@@ -44,6 +44,37 @@ std::string CentroidChunkKey(uint32_t chunk) {
   return key;
 }
 
+std::string LexicalSegmentKey(absl::string_view term, uint32_t block) {
+  std::string key;
+  key.reserve(term.size() + 5);
+  key.append(term.data(), term.size());
+  key.push_back('\0');
+  PutBigEndian32(&key, block);
+  return key;
+}
+
+std::string LexicalPrefix(absl::string_view term) {
+  std::string key(term);
+  key.push_back('\0');
+  return key;
+}
+
+std::optional<LexicalKeyParts> ParseLexicalSegmentKey(absl::string_view key) {
+  if (key.size() < 6 || key[key.size() - 5] != '\0') return std::nullopt;
+  const absl::string_view term = key.substr(0, key.size() - 5);
+  if (term.find('\0') != absl::string_view::npos || term.size() > kMaxTermBytes) return std::nullopt;
+  const uint32_t block = DecodeBigEndian32(key.data() + key.size() - 4);
+  if (block > kMaxBlock) return std::nullopt;
+  return LexicalKeyParts{term, block};
+}
+
+std::string DescribeLexicalSegmentKey(absl::string_view key) {
+  const std::optional<LexicalKeyParts> parts = ParseLexicalSegmentKey(key);
+  if (!parts.has_value()) return DescribeKey(kLexicalPostingsFamily, key);
+  return absl::StrCat(kLexicalPostingsFamily, "[term \"", absl::CEscape(parts->term), "\", block ", parts->block,
+                      "]");
+}
+
 std::string DescribeDocKey(absl::string_view family, uint32_t doc_id) {
   return absl::StrCat(family, "[doc ", doc_id, "]");
 }

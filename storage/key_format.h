@@ -20,6 +20,16 @@
 //   postings        be32 centroid | be32 block           segment (posting_segment.h):
 //                   (block = doc_id >> 16)               the low 16 bits of the
 //                                                        block's doc ids
+//   counters        "lexical_documents"                  fixed64 LE   (format 3)
+//                   "lexical_total_length"               fixed64 LE
+//                   "num_sources"                        fixed64 LE
+//   lexical_postings term | 0x00 | be32 block            lexical segment
+//                                                        (lexical_segment.h)
+//   doc_terms       be32 doc_id                          DocTermsRecord
+//   sources         source path bytes                    SourceRecord (sans path)
+//   settings        setting key bytes                    the value bytes
+// Terms never hold a NUL byte, so "term | 0x00" is a prefix of that term's
+// keys only, and a prefix scan visits its blocks in ascending order.
 #pragma once
 
 #include <cstdint>
@@ -37,12 +47,27 @@ inline constexpr char kDocumentsFamily[] = "documents";
 inline constexpr char kExternalIdsFamily[] = "external_ids";
 inline constexpr char kCodesFamily[] = "codes";
 inline constexpr char kPostingsFamily[] = "postings";
+// Format 3.
+inline constexpr char kLexicalPostingsFamily[] = "lexical_postings";
+inline constexpr char kDocTermsFamily[] = "doc_terms";
+inline constexpr char kSourcesFamily[] = "sources";
+inline constexpr char kSettingsFamily[] = "settings";
 
 inline constexpr char kManifestKey[] = "manifest";
 inline constexpr char kCodecHeaderKey[] = "header";
 inline constexpr char kCentroidChunkPrefix[] = "centroids";
 inline constexpr char kNextDocIdKey[] = "next_doc_id";
 inline constexpr char kNumDocumentsKey[] = "num_documents";
+inline constexpr char kLexicalDocumentsKey[] = "lexical_documents";
+inline constexpr char kLexicalTotalLengthKey[] = "lexical_total_length";
+inline constexpr char kNumSourcesKey[] = "num_sources";
+
+// Bounds on lexical terms (validated by the store before anything is written).
+constexpr size_t kMaxTermBytes = 255;
+// Source paths and setting keys are RocksDB keys; a bound keeps them small.
+constexpr size_t kMaxSourcePathBytes = 4096;
+constexpr size_t kMaxSettingKeyBytes = 4096;
+constexpr size_t kMaxSettingValueBytes = size_t{1} << 20;
 
 constexpr size_t kDocIdKeySize = 4;
 constexpr size_t kSegmentKeySize = 8;  // be32 centroid + be32 block
@@ -75,6 +100,20 @@ struct SegmentKeyParts {
 std::optional<SegmentKeyParts> ParseSegmentKey(absl::string_view key);
 
 std::string CentroidChunkKey(uint32_t chunk);
+
+// lexical_postings key of one (term, block) segment. REQUIRES: term holds no NUL.
+std::string LexicalSegmentKey(absl::string_view term, uint32_t block);
+// "term | 0x00": the prefix shared by all segments of `term`.
+std::string LexicalPrefix(absl::string_view term);
+struct LexicalKeyParts {
+  absl::string_view term;
+  uint32_t block;
+};
+// nullopt unless `key` is a non-empty term without NUL, 0x00, and a be32
+// block <= kMaxBlock.
+std::optional<LexicalKeyParts> ParseLexicalSegmentKey(absl::string_view key);
+// e.g. "lexical_postings[term \"fox\", block 1]"; DescribeKey when malformed.
+std::string DescribeLexicalSegmentKey(absl::string_view key);
 
 // Human-readable name of a key for error messages, e.g. "documents[doc 42]",
 // "postings[centroid 7, block 1]" or "external_ids[\"a/b\"]".

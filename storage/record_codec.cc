@@ -345,6 +345,120 @@ absl::Status DecodeCentroidChunk(absl::string_view value, const CodecHeader& hea
   return absl::OkStatus();
 }
 
+LexicalTerms SortedTerms(const LexicalTerms& terms) {
+  LexicalTerms sorted = terms;
+  std::sort(sorted.term_frequencies.begin(), sorted.term_frequencies.end());
+  return sorted;
+}
+
+std::string EncodeDocTerms(const LexicalTerms& terms) {
+  const LexicalTerms sorted = SortedTerms(terms);
+  std::string out;
+  size_t estimate = 12;
+  for (const auto& [term, tf] : sorted.term_frequencies) estimate += term.size() + 3;
+  out.reserve(estimate);
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutVarint32(&out, sorted.length);
+  PutVarint32(&out, static_cast<uint32_t>(sorted.term_frequencies.size()));
+  // Front coding: sorted terms share prefixes ("run", "runner", "running").
+  absl::string_view previous;
+  for (const auto& [term, tf] : sorted.term_frequencies) {
+    size_t shared = 0;
+    while (shared < previous.size() && shared < term.size() && previous[shared] == term[shared]) ++shared;
+    PutVarint32(&out, static_cast<uint32_t>(shared));
+    PutLengthPrefixed(&out, absl::string_view(term).substr(shared));
+    PutVarint32(&out, tf);
+    previous = term;
+  }
+  return out;
+}
+
+absl::StatusOr<LexicalTerms> DecodeDocTerms(absl::string_view value, absl::string_view what) {
+  Decoder d(value, what);
+  if (absl::Status s = d.Version(); !s.ok()) return s;
+  ByteReader& r = d.reader();
+  LexicalTerms terms;
+  uint32_t n;
+  if (!r.ReadVarint32(&terms.length) || !r.ReadVarint32(&n)) return d.Error("truncated header");
+  // Each term takes at least 3 bytes (length, one byte, frequency).
+  if (uint64_t{n} * 3 > r.remaining()) return d.Error(absl::StrCat("term count ", n, " exceeds what the value holds"));
+  terms.term_frequencies.reserve(n);
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    uint32_t shared, tf;
+    absl::string_view suffix;
+    if (!r.ReadVarint32(&shared) || !r.ReadLengthPrefixed(&suffix) || !r.ReadVarint32(&tf)) {
+      return d.Error(absl::StrCat("truncated term ", i, " of ", n));
+    }
+    const absl::string_view previous =
+        terms.term_frequencies.empty() ? absl::string_view() : absl::string_view(terms.term_frequencies.back().first);
+    if (shared > previous.size() || suffix.size() > 255) {
+      return d.Error(absl::StrCat("term ", i, " shares ", shared, " bytes with a term of ", previous.size()));
+    }
+    std::string term_bytes = absl::StrCat(previous.substr(0, shared), suffix);
+    const absl::string_view term = term_bytes;
+    if (term.empty() || term.size() > 255 || term.find('\0') != absl::string_view::npos) {
+      return d.Error(absl::StrCat("term ", i, " is empty, too long or holds a NUL byte"));
+    }
+    if (i > 0 && !(terms.term_frequencies.back().first < term)) {
+      return d.Error(absl::StrCat("term ", i, " is out of order"));
+    }
+    if (tf == 0) return d.Error(absl::StrCat("term ", i, " has frequency 0"));
+    sum += tf;
+    terms.term_frequencies.emplace_back(std::move(term_bytes), tf);
+  }
+  if (sum != terms.length) {
+    return d.Error(absl::StrCat("frequencies sum to ", sum, ", the length is ", terms.length));
+  }
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  return terms;
+}
+
+std::string EncodeSource(const SourceRecord& source) {
+  std::string out;
+  out.push_back(static_cast<char>(kRecordVersion));
+  PutLengthPrefixed(&out, source.content_sha256);
+  PutVarint64(&out, source.size);
+  PutFixed64(&out, static_cast<uint64_t>(source.mtime_ns));
+  PutLengthPrefixed(&out, source.format);
+  PutLengthPrefixed(&out, source.settings_fingerprint);
+  PutVarint32(&out, static_cast<uint32_t>(source.document_ids.size()));
+  for (const std::string& id : source.document_ids) PutLengthPrefixed(&out, id);
+  PutFixed64(&out, static_cast<uint64_t>(source.indexed_at_unix));
+  return out;
+}
+
+absl::StatusOr<SourceRecord> DecodeSource(absl::string_view value, absl::string_view path, absl::string_view what) {
+  Decoder d(value, what);
+  if (absl::Status s = d.Version(); !s.ok()) return s;
+  ByteReader& r = d.reader();
+  SourceRecord source;
+  source.path = std::string(path);
+  absl::string_view sha, format, fingerprint;
+  uint64_t mtime;
+  uint32_t n;
+  if (!r.ReadLengthPrefixed(&sha) || !r.ReadVarint64(&source.size) || !r.ReadFixed64(&mtime) ||
+      !r.ReadLengthPrefixed(&format) || !r.ReadLengthPrefixed(&fingerprint) || !r.ReadVarint32(&n)) {
+    return d.Error("truncated header");
+  }
+  source.content_sha256 = std::string(sha);
+  source.mtime_ns = static_cast<int64_t>(mtime);
+  source.format = std::string(format);
+  source.settings_fingerprint = std::string(fingerprint);
+  if (n > r.remaining()) return d.Error(absl::StrCat("document id count ", n, " exceeds what the value holds"));
+  source.document_ids.reserve(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    absl::string_view id;
+    if (!r.ReadLengthPrefixed(&id)) return d.Error(absl::StrCat("truncated document id ", i, " of ", n));
+    source.document_ids.emplace_back(id);
+  }
+  uint64_t indexed_at;
+  if (!r.ReadFixed64(&indexed_at)) return d.Error("truncated indexed_at");
+  source.indexed_at_unix = static_cast<int64_t>(indexed_at);
+  if (absl::Status s = d.End(); !s.ok()) return s;
+  return source;
+}
+
 std::string EncodeCounter(uint64_t value) {
   std::string out;
   PutFixed64(&out, value);

@@ -27,6 +27,15 @@
 //                   varint:n_weights n_weights x f32
 //   centroid chunk  rows * dim x f32 (rows = rows_per_chunk, fewer in the last)
 //   counter         u64
+//   DocTermsRecord  u8:version=1 varint:length varint:n_terms          (format 3)
+//                   n_terms x { varint:shared lp:suffix varint:term_frequency }
+//                   (front coding: term = previous term's first `shared` bytes + suffix)
+//                   terms ascending (bytewise), distinct, 1..255 bytes, no NUL;
+//                   frequencies >= 1 summing to length
+//   SourceRecord    u8:version=1 lp:content_sha256 varint64:size           (format 3)
+//                   u64:mtime_ns lp:format lp:settings_fingerprint
+//                   varint:n_ids n_ids x lp:document_id u64:indexed_at_unix
+//                   (the path is the key; signed times as two's complement)
 // (lp = varint length, then the bytes; Rice codes and bit order: bit_coding.h.)
 //
 // DocumentCodes stores a document's tokens grouped by centroid: MaxSim does
@@ -98,6 +107,20 @@ absl::StatusOr<CodecHeader> DecodeCodecHeader(absl::string_view value, absl::str
 // header.rows_in_chunk(chunk) * dim of them.
 absl::Status DecodeCentroidChunk(absl::string_view value, const CodecHeader& header, uint32_t chunk,
                                  std::vector<float>* centroids, absl::string_view what);
+
+// A document's lexical terms as the store keeps them: sorted by term.
+// REQUIRES: terms valid (distinct, non-empty, no NUL, <= 255 bytes, tf >= 1,
+// length = sum of tf), as the store checks before writing.
+std::string EncodeDocTerms(const LexicalTerms& terms);
+// Terms come back sorted by term.
+absl::StatusOr<LexicalTerms> DecodeDocTerms(absl::string_view value, absl::string_view what);
+// Sorts terms by term (the order EncodeDocTerms writes and DecodeDocTerms returns).
+LexicalTerms SortedTerms(const LexicalTerms& terms);
+
+// Everything but the path, which is the key.
+std::string EncodeSource(const SourceRecord& source);
+// `path`: the key, copied into the record.
+absl::StatusOr<SourceRecord> DecodeSource(absl::string_view value, absl::string_view path, absl::string_view what);
 
 std::string EncodeCounter(uint64_t value);
 absl::StatusOr<uint64_t> DecodeCounter(absl::string_view value, absl::string_view what);

@@ -15,9 +15,17 @@
 //                                                      16 KiB blocks, restart
 //                                                      interval 32, LZ4, ZSTD at
 //                                                      the bottom
+//   lexical_      prefix scans per query term; Merge   merge operator + compaction
+//   postings      writes (rocksdb_lexical.h)           filter, 16 KiB blocks, LZ4
+//                                                      at every level (fast cold reads)
+//   doc_terms     point lookups (delete, replace)      bloom filter, LZ4, ZSTD at the bottom
+//   sources       point lookups, scans                 bloom filter, small memtable
 //   manifest,     a few small keys, read at open       defaults, small memtable
 //   codec,
-//   counters
+//   counters,
+//   settings
+// Every open uses one thread to open table files (max_file_opening_threads
+// = 1; RocksDB's 16 cost ~45 ms per open) and keeps them all open.
 // One LRU block cache is shared by all families; full scans bypass it
 // (ReadOptions::fill_cache = false) so loading an index does not evict the
 // lookups' working set. docs/STORAGE.md has the measurements behind these.

@@ -31,9 +31,21 @@ struct Families {
   rocksdb::ColumnFamilyHandle* external_ids = nullptr;
   rocksdb::ColumnFamilyHandle* codes = nullptr;
   rocksdb::ColumnFamilyHandle* postings = nullptr;
+  // Format 3. Null only in a read-only open of a format-2 store, which has
+  // none of these: reads then find nothing.
+  rocksdb::ColumnFamilyHandle* lexical_postings = nullptr;
+  rocksdb::ColumnFamilyHandle* doc_terms = nullptr;
+  rocksdb::ColumnFamilyHandle* sources = nullptr;
+  rocksdb::ColumnFamilyHandle* settings = nullptr;
 
+  // The non-null handles.
   std::vector<rocksdb::ColumnFamilyHandle*> all() const {
-    return {manifest, codec, counters, documents, external_ids, codes, postings};
+    std::vector<rocksdb::ColumnFamilyHandle*> out;
+    for (rocksdb::ColumnFamilyHandle* h : {manifest, codec, counters, documents, external_ids, codes, postings,
+                                           lexical_postings, doc_terms, sources, settings}) {
+      if (h != nullptr) out.push_back(h);
+    }
+    return out;
   }
 };
 
@@ -51,6 +63,7 @@ class RocksDbReader {
   rocksdb::DB* db() const { return db_; }
   const Families& families() const { return cf_; }
   size_t code_bytes() const { return static_cast<size_t>(manifest_.dim) * manifest_.nbits / 8; }
+  const Manifest& manifest() const { return manifest_; }
 
   // nullopt when the key is absent. `what` names the key in errors.
   absl::StatusOr<std::optional<std::string>> Get(rocksdb::ColumnFamilyHandle* family,
@@ -72,6 +85,25 @@ class RocksDbReader {
                                                      uint32_t centroid) const;
   // DataLoss when absent: every store has its counters from creation on.
   absl::StatusOr<uint64_t> ReadCounter(const rocksdb::Snapshot* snapshot, absl::string_view key) const;
+  // 0 when absent (the format-3 counters of a store read before its upgrade).
+  absl::StatusOr<uint64_t> ReadOptionalCounter(const rocksdb::Snapshot* snapshot, absl::string_view key) const;
+
+  // Postings of `term` by ascending doc id: one prefix scan of its segments,
+  // empty ones skipped. DataLoss naming the key for a malformed key or
+  // segment (or a failed merge).
+  absl::StatusOr<std::vector<LexicalPosting>> ReadLexicalPostings(const rocksdb::Snapshot* snapshot,
+                                                                  absl::string_view term) const;
+  absl::StatusOr<LexicalStats> ReadLexicalStats(const rocksdb::Snapshot* snapshot) const;
+  absl::StatusOr<std::optional<LexicalTerms>> ReadDocTerms(const rocksdb::Snapshot* snapshot,
+                                                           uint32_t doc_id) const;
+  absl::StatusOr<std::optional<SourceRecord>> ReadSource(const rocksdb::Snapshot* snapshot,
+                                                         absl::string_view path) const;
+  absl::Status ScanSources(const rocksdb::Snapshot* snapshot,
+                           const std::function<absl::Status(const SourceRecord&)>& fn) const;
+  absl::StatusOr<std::optional<std::string>> ReadSetting(const rocksdb::Snapshot* snapshot,
+                                                         absl::string_view key) const;
+  absl::Status ScanSettings(const rocksdb::Snapshot* snapshot,
+                            const std::function<absl::Status(std::string_view, std::string_view)>& fn) const;
 
   // Full scans in ascending id order; stop at, and return, fn's first error.
   absl::Status ScanCodes(const rocksdb::Snapshot* snapshot,

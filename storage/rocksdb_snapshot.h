@@ -34,6 +34,15 @@ class RocksDbSnapshot final : public StoreSnapshot {
   // Read once, at creation; -1 if the counter was unreadable (a damaged
   // store, which the other methods then report).
   int64_t NumDocuments() const override { return num_documents_; }
+  absl::StatusOr<std::vector<LexicalPosting>> GetLexicalPostings(std::string_view term) const override;
+  absl::StatusOr<LexicalStats> GetLexicalStats() const override;
+  absl::StatusOr<std::optional<LexicalTerms>> GetLexicalTerms(uint32_t doc_id) const override;
+  absl::StatusOr<std::optional<SourceRecord>> GetSource(std::string_view path) const override;
+  absl::Status ForEachSource(const std::function<absl::Status(const SourceRecord&)>& fn) const override;
+  absl::StatusOr<int64_t> NumSources() const override;
+  absl::StatusOr<std::optional<std::string>> GetSetting(std::string_view key) const override;
+  absl::Status ForEachSetting(
+      const std::function<absl::Status(std::string_view key, std::string_view value)>& fn) const override;
 
  private:
   const RocksDbReader* reader_;

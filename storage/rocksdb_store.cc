@@ -20,6 +20,7 @@
 #include "rocksdb/write_batch.h"
 #include "storage/coding.h"
 #include "storage/key_format.h"
+#include "storage/lexical_edits.h"
 #include "storage/posting_segment.h"
 #include "storage/record_codec.h"
 #include "storage/rocksdb_options.h"
@@ -34,6 +35,8 @@ namespace fs = std::filesystem;
 
 // How many unknown ids a Delete error lists before "and N more".
 constexpr size_t kMaxIdsInMessage = 5;
+// Read-only opens race with a writer's file deletions (see OpenRocksDb).
+constexpr int kReadOnlyOpenAttempts = 3;
 
 std::vector<uint32_t> DistinctCentroids(const std::vector<uint32_t>& centroid_ids) {
   std::vector<uint32_t> distinct(centroid_ids);
@@ -95,6 +98,10 @@ class OpenDatabase {
       if (name == kExternalIdsFamily) families_.external_ids = handle;
       if (name == kCodesFamily) families_.codes = handle;
       if (name == kPostingsFamily) families_.postings = handle;
+      if (name == kLexicalPostingsFamily) families_.lexical_postings = handle;
+      if (name == kDocTermsFamily) families_.doc_terms = handle;
+      if (name == kSourcesFamily) families_.sources = handle;
+      if (name == kSettingsFamily) families_.settings = handle;
     }
   }
   ~OpenDatabase() {
@@ -118,9 +125,12 @@ class OpenDatabase {
 };
 
 absl::Status ValidateNewManifest(const std::string& path, const Manifest& m) {
+  if (m.IsLexicalOnly()) return absl::OkStatus();
   if (m.encoder_identity.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot create a store without an encoder identity"));
+        absl::StrCat(path, ": cannot create a store without an encoder identity (a lexical-only store has "
+                           "encoder identity \"\", dim 0 and nbits 0; this one has dim ",
+                     m.dim, " and nbits ", m.nbits, ")"));
   }
   if (m.dim <= 0 || m.dim > (1 << 16)) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": cannot create a store with dim ", m.dim));
@@ -156,11 +166,21 @@ absl::Status CheckManifestMatches(const std::string& path, const Manifest& store
                                                     ". Rebuild the index, or use the encoder that built it"));
 }
 
+// Adds to `batch` the counters format 3 introduced, at zero: a new store, or
+// a format-2 store being upgraded (which has no lexical data and no sources).
+rocksdb::Status PutFormat3Counters(const Families& cf, rocksdb::WriteBatch* batch) {
+  rocksdb::Status s = batch->Put(cf.counters, kLexicalDocumentsKey, EncodeCounter(0));
+  if (s.ok()) s = batch->Put(cf.counters, kLexicalTotalLengthKey, EncodeCounter(0));
+  if (s.ok()) s = batch->Put(cf.counters, kNumSourcesKey, EncodeCounter(0));
+  return s;
+}
+
 // Reads the manifest of an open database, or writes it when `create` is set
 // and the database is new. Checks the format version and, with `create`,
-// that the stored encoder matches.
+// that the stored encoder matches. A writable open upgrades a format-2 store
+// to format 3 (its new column families were created by the open).
 absl::StatusOr<Manifest> LoadOrCreateManifest(const std::string& path, const OpenDatabase& database,
-                                              const std::optional<Manifest>& create) {
+                                              const std::optional<Manifest>& create, bool read_only) {
   rocksdb::DB* db = database.db();
   const Families& cf = database.families();
   const std::string manifest_what = absl::StrCat(path, ": ", DescribeKey(kManifestFamily, kManifestKey));
@@ -174,7 +194,7 @@ absl::StatusOr<Manifest> LoadOrCreateManifest(const std::string& path, const Ope
     std::string counter;
     s = db->Get(rocksdb::ReadOptions(), cf.counters, kNextDocIdKey, &counter);
     if (!s.ok() && !s.IsNotFound()) return FromRocksDbStatus(s, path, "reading the counters");
-    if (!create.has_value() || s.ok()) {
+    if (!create.has_value() || s.ok() || read_only) {
       return absl::FailedPreconditionError(
           absl::StrCat(path, ": not a lateral store (the database has no lateral manifest)"));
     }
@@ -185,6 +205,7 @@ absl::StatusOr<Manifest> LoadOrCreateManifest(const std::string& path, const Ope
     s = batch.Put(cf.manifest, kManifestKey, EncodeManifest(manifest));
     if (s.ok()) s = batch.Put(cf.counters, kNextDocIdKey, EncodeCounter(0));
     if (s.ok()) s = batch.Put(cf.counters, kNumDocumentsKey, EncodeCounter(0));
+    if (s.ok()) s = PutFormat3Counters(cf, &batch);
     rocksdb::WriteOptions write;
     write.sync = true;  // a store is durable before Open returns it
     if (s.ok()) s = db->Write(write, &batch);
@@ -196,23 +217,52 @@ absl::StatusOr<Manifest> LoadOrCreateManifest(const std::string& path, const Ope
   if (manifest.format_version > kFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": store has format version ", manifest.format_version,
-                     ", written by a newer lateral; this build reads format version ", kFormatVersion,
-                     " only. Upgrade lateral"));
+                     ", written by a newer lateral; this build reads format versions up to ", kFormatVersion,
+                     ". Upgrade lateral"));
   }
-  if (manifest.format_version >= 1 && manifest.format_version < kFormatVersion) {
+  if (manifest.format_version >= 1 && manifest.format_version < kOldestReadableFormatVersion) {
     return absl::FailedPreconditionError(
         absl::StrCat(path, ": store has format version ", manifest.format_version,
-                     ", written by an older lateral format; this build reads format version ", kFormatVersion,
+                     ", written by an older lateral format; this build reads format versions ",
+                     kOldestReadableFormatVersion, " to ", kFormatVersion,
                      " only. The store must be rebuilt: re-index its documents into a new store"));
   }
-  if (manifest.format_version < 1 || manifest.dim <= 0 || manifest.nbits <= 0 ||
-      manifest.dim * manifest.nbits % 8 != 0) {
+  const bool plausible_encoder =
+      manifest.dim > 0 && manifest.nbits > 0 && manifest.dim * manifest.nbits % 8 == 0;
+  const bool lexical_only = manifest.IsLexicalOnly() && manifest.format_version >= 3;
+  if (manifest.format_version < 1 || (!plausible_encoder && !lexical_only)) {
     return absl::DataLossError(absl::StrCat(manifest_what, ": implausible manifest (format version ",
                                             manifest.format_version, ", dim ", manifest.dim, ", nbits ",
                                             manifest.nbits, ")"));
   }
   if (create.has_value()) LATERAL_RETURN_IF_ERROR(CheckManifestMatches(path, manifest, *create));
+  if (manifest.format_version == 2 && !read_only) {
+    // Format 3 only adds column families (created empty by the open) and
+    // counters: the upgrade is the new manifest and the counters, one batch.
+    // Cut short, the next writable open does it again.
+    Manifest upgraded = manifest;
+    upgraded.format_version = kFormatVersion;
+    rocksdb::WriteBatch batch;
+    s = batch.Put(cf.manifest, kManifestKey, EncodeManifest(upgraded));
+    if (s.ok()) s = PutFormat3Counters(cf, &batch);
+    rocksdb::WriteOptions write;
+    write.sync = true;
+    if (s.ok()) s = db->Write(write, &batch);
+    LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(s, path, "upgrading the store from format version 2 to 3"));
+    return upgraded;
+  }
   return manifest;
+}
+
+// The message for a LOCK held by another writer; `detail` is RocksDB's.
+absl::Status LockedError(const std::string& path, const std::string& detail) {
+  const bool this_process = absl::StrContains(detail, "current process");
+  return absl::FailedPreconditionError(absl::StrCat(
+      path, ": the collection is in use by another lateral process",
+      this_process ? " (it is already open for writing in this process)" : "",
+      ": only one may write to it at a time. Wait for that process to finish, or open the collection "
+      "read-only to search it meanwhile (RocksDB: ",
+      detail, ")"));
 }
 
 // Opens (creating when asked) the RocksDB database at `path` with every
@@ -226,6 +276,11 @@ absl::StatusOr<std::unique_ptr<OpenDatabase>> OpenRocksDb(const std::string& pat
   // RocksDB must open every family a database has, including any this build
   // does not know (a later layout); ours it creates when missing.
   std::vector<std::string> names = StoreFamilyNames();
+  if (options.read_only) {
+    // Opened read-only, RocksDB may open a subset of the families, and cannot
+    // create any: open ours that exist (a format-2 store has fewer).
+    db_options.create_missing_column_families = false;
+  }
   if (!create_database) {
     std::vector<std::string> existing;
     rocksdb::Status s = rocksdb::DB::ListColumnFamilies(db_options, path, &existing);
@@ -240,8 +295,14 @@ absl::StatusOr<std::unique_ptr<OpenDatabase>> OpenRocksDb(const std::string& pat
           absl::StrCat(path, ": not a lateral store (a RocksDB database without a \"", kManifestFamily,
                        "\" column family; it has ", absl::StrJoin(existing, ", "), ")"));
     }
-    for (const std::string& name : existing) {
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    if (options.read_only) {
+      std::erase_if(names, [&](const std::string& name) {
+        return std::find(existing.begin(), existing.end(), name) == existing.end();
+      });
+    } else {
+      for (const std::string& name : existing) {
+        if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      }
     }
   }
   const std::shared_ptr<rocksdb::Cache> cache = MakeBlockCache(options);
@@ -251,14 +312,25 @@ absl::StatusOr<std::unique_ptr<OpenDatabase>> OpenRocksDb(const std::string& pat
 
   rocksdb::DB* db = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &db);
+  rocksdb::Status s;
+  if (options.read_only) {
+    // A writer in another process may, between our reading its MANIFEST and
+    // opening the files it lists, finish a compaction and delete some (or
+    // start a new MANIFEST): the open then fails with a missing file. Once
+    // open, every table file is held open (max_open_files = -1), so later
+    // deletions do not matter. Retry the open a few times.
+    for (int attempt = 0; attempt < kReadOnlyOpenAttempts; ++attempt) {
+      s = rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &handles, &db,
+                                       /*error_if_wal_file_exists=*/false);
+      if (s.ok() || !(s.IsIOError() || s.IsCorruption() || s.IsPathNotFound())) break;
+    }
+  } else {
+    s = rocksdb::DB::Open(db_options, path, descriptors, &handles, &db);
+  }
   if (!s.ok()) {
     // RocksDB reports a held LOCK file as an IOError mentioning the lock.
-    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, ": the store is already open in this or another process (", s.ToString(), ")"));
-    }
-    return FromRocksDbStatus(s, path, "opening the store");
+    if (s.IsIOError() && absl::StrContains(s.ToString(), "lock")) return LockedError(path, s.ToString());
+    return FromRocksDbStatus(s, path, options.read_only ? "opening the store read-only" : "opening the store");
   }
   return std::make_unique<OpenDatabase>(db, std::move(handles));
 }
@@ -280,8 +352,21 @@ class RocksDbCollectionStore final : public CollectionStore {
 
   const Manifest& manifest() const override { return manifest_; }
   absl::Status PutCodec(const CodecParts& codec) override;
-  absl::StatusOr<std::vector<uint32_t>> Upsert(absl::Span<const DocumentWrite> documents) override;
-  absl::Status Delete(absl::Span<const std::string> external_ids) override;
+  absl::StatusOr<std::vector<uint32_t>> Apply(const CollectionWrite& write) override {
+    return ApplyWrite(WriteView{write.upserts, write.deletes, write.put_sources, write.delete_sources,
+                                write.put_settings});
+  }
+  absl::StatusOr<std::vector<uint32_t>> Upsert(absl::Span<const DocumentWrite> documents) override {
+    return ApplyWrite(WriteView{.upserts = documents});
+  }
+  absl::Status Delete(absl::Span<const std::string> external_ids) override {
+    return ApplyWrite(WriteView{.deletes = external_ids}).status();
+  }
+  absl::Status PutSetting(std::string_view key, std::string_view value) override {
+    const std::pair<std::string, std::string> setting(key, value);
+    return ApplyWrite(WriteView{.put_settings = absl::MakeConstSpan(&setting, 1)}).status();
+  }
+  bool read_only() const override { return options_.read_only; }
   std::unique_ptr<StoreSnapshot> Snapshot() const override {
     return std::make_unique<RocksDbSnapshot>(&reader_);
   }
@@ -293,18 +378,47 @@ class RocksDbCollectionStore final : public CollectionStore {
   struct EncodedWrite {
     const DocumentWrite* write;
     std::string record;
-    std::string codes;
+    std::string codes;                // empty in a lexical-only store
     std::vector<uint32_t> centroids;  // distinct, ascending
+    std::string doc_terms;            // empty when the document has no lexical terms
   };
+  // A CollectionWrite without copies (Upsert and Delete pass their spans).
+  struct WriteView {
+    absl::Span<const DocumentWrite> upserts = {};
+    absl::Span<const std::string> deletes = {};
+    absl::Span<const SourceRecord> put_sources = {};
+    absl::Span<const std::string> delete_sources = {};
+    absl::Span<const std::pair<std::string, std::string>> put_settings = {};
+    bool empty() const {
+      return upserts.empty() && deletes.empty() && put_sources.empty() && delete_sources.empty() &&
+             put_settings.empty();
+    }
+  };
+  // The persisted counters, as a batch changes them.
+  struct Counters {
+    uint64_t next_doc_id = 0;
+    uint64_t num_documents = 0;
+    uint64_t lexical_documents = 0;
+    uint64_t lexical_total_length = 0;
+    uint64_t num_sources = 0;
+  };
+
+  absl::StatusOr<std::vector<uint32_t>> ApplyWrite(const WriteView& write);
+  // FailedPrecondition when opened read-only; `what` names the refused write.
+  absl::Status CheckWritable(absl::string_view what) const;
+  absl::Status ValidateSources(const WriteView& write) const;
+  absl::Status ValidateSettings(const WriteView& write) const;
+  absl::StatusOr<bool> SourceExists(absl::string_view path) const;
 
   absl::Status ValidateCodec(const CodecParts& codec) const;
   absl::StatusOr<std::vector<EncodedWrite>> ValidateAndEncode(absl::Span<const DocumentWrite> documents) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
-  // Adds to `batch` the removal of document `doc_id` (record, codes; not its
-  // external id) and to `edits` the removal of its postings, reading its codes
-  // to find them.
+  // Adds to `batch` the removal of document `doc_id` (record, codes, terms;
+  // not its external id), to `edits` and `lexical` the removal of its
+  // postings (found from its stored codes and terms), and updates `counters`.
   absl::Status RemoveDocument(uint32_t doc_id, absl::string_view external_id, rocksdb::WriteBatch* batch,
-                              PostingEdits* edits) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                              PostingEdits* edits, LexicalEdits* lexical, Counters* counters) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status Commit(rocksdb::WriteBatch* batch, absl::string_view what)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
@@ -322,6 +436,9 @@ class RocksDbCollectionStore final : public CollectionStore {
   // Mirrors of the persisted counters, updated only after a batch commits.
   uint64_t next_doc_id_ ABSL_GUARDED_BY(write_mu_) = 0;
   uint64_t num_documents_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t lexical_documents_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t lexical_total_length_ ABSL_GUARDED_BY(write_mu_) = 0;
+  uint64_t num_sources_ ABSL_GUARDED_BY(write_mu_) = 0;
   // Centroids of the stored codec; 0 while none is stored.
   uint32_t num_centroids_ ABSL_GUARDED_BY(write_mu_) = 0;
   // Set when the last write failed: RocksDB then refuses writes until it
@@ -337,9 +454,23 @@ absl::Status RocksDbCollectionStore::LoadState() {
     return absl::DataLossError(absl::StrCat(path_, ": implausible counters (next doc id ", next_doc_id_, ", ",
                                             num_documents_, " documents)"));
   }
+  LATERAL_ASSIGN_OR_RETURN(lexical_documents_, reader_.ReadOptionalCounter(nullptr, kLexicalDocumentsKey));
+  LATERAL_ASSIGN_OR_RETURN(lexical_total_length_, reader_.ReadOptionalCounter(nullptr, kLexicalTotalLengthKey));
+  LATERAL_ASSIGN_OR_RETURN(num_sources_, reader_.ReadOptionalCounter(nullptr, kNumSourcesKey));
+  if (lexical_documents_ > num_documents_) {
+    return absl::DataLossError(absl::StrCat(path_, ": implausible counters (", lexical_documents_,
+                                            " documents with lexical terms, ", num_documents_, " documents)"));
+  }
   LATERAL_ASSIGN_OR_RETURN(std::optional<CodecHeader> header, reader_.ReadCodecHeader(nullptr));
   num_centroids_ = header.has_value() ? header->num_centroids : 0;
   return absl::OkStatus();
+}
+
+absl::Status RocksDbCollectionStore::CheckWritable(absl::string_view what) const {
+  if (!options_.read_only) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(path_, ": cannot ", what,
+                                                    ": the store was opened read-only; open it for writing "
+                                                    "(only one lateral process may do so at a time)"));
 }
 
 // ---------------------------------------------------------------------------
@@ -393,6 +524,12 @@ absl::Status RocksDbCollectionStore::ValidateCodec(const CodecParts& codec) cons
 }
 
 absl::Status RocksDbCollectionStore::PutCodec(const CodecParts& codec) {
+  LATERAL_RETURN_IF_ERROR(CheckWritable("store a codec"));
+  if (manifest_.IsLexicalOnly()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, ": cannot store a codec in a lexical-only store (it has no dense encoder); "
+                            "re-index the collection with an encoder into a new store"));
+  }
   LATERAL_RETURN_IF_ERROR(ValidateCodec(codec));
   CodecHeader header;
   header.dim = codec.dim;
@@ -437,7 +574,8 @@ absl::Status RocksDbCollectionStore::PutCodec(const CodecParts& codec) {
 
 absl::StatusOr<std::vector<RocksDbCollectionStore::EncodedWrite>> RocksDbCollectionStore::ValidateAndEncode(
     absl::Span<const DocumentWrite> documents) const {
-  if (num_centroids_ == 0) {
+  const bool lexical_only = manifest_.IsLexicalOnly();
+  if (!documents.empty() && !lexical_only && num_centroids_ == 0) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": no codec stored yet; store one (PutCodec) before adding documents"));
   }
@@ -466,106 +604,154 @@ absl::StatusOr<std::vector<RocksDbCollectionStore::EncodedWrite>> RocksDbCollect
     }
     const DocumentCodes& codes = write.codes;
     const size_t n_tokens = codes.centroid_ids.size();
-    if (n_tokens == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path_, ": ", name, " has no tokens; an empty document cannot be indexed"));
-    }
-    if (codes.residual_codes.size() != n_tokens * code_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path_, ": ", name, ": ", codes.residual_codes.size(), " bytes of residual codes for ", n_tokens,
-          " tokens; dim ", manifest_.dim, " x nbits ", manifest_.nbits, " needs ", n_tokens * code_bytes));
-    }
-    for (size_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
-      if (codes.centroid_ids[token_idx] >= num_centroids_) {
-        return absl::InvalidArgumentError(absl::StrCat(path_, ": ", name, ": token ", token_idx,
-                                                       " has centroid id ", codes.centroid_ids[token_idx],
-                                                       ", but the codec has ", num_centroids_, " centroids"));
+    if (lexical_only) {
+      if (n_tokens != 0 || !codes.residual_codes.empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path_, ": ", name, " has ", n_tokens, " tokens of codes, but the store is lexical-only "
+                         "(no dense encoder): documents carry lexical terms only"));
+      }
+    } else {
+      if (n_tokens == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path_, ": ", name, " has no tokens; an empty document cannot be indexed"));
+      }
+      if (codes.residual_codes.size() != n_tokens * code_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path_, ": ", name, ": ", codes.residual_codes.size(), " bytes of residual codes for ", n_tokens,
+            " tokens; dim ", manifest_.dim, " x nbits ", manifest_.nbits, " needs ", n_tokens * code_bytes));
+      }
+      for (size_t token_idx = 0; token_idx < n_tokens; ++token_idx) {
+        if (codes.centroid_ids[token_idx] >= num_centroids_) {
+          return absl::InvalidArgumentError(absl::StrCat(path_, ": ", name, ": token ", token_idx,
+                                                         " has centroid id ", codes.centroid_ids[token_idx],
+                                                         ", but the codec has ", num_centroids_, " centroids"));
+        }
       }
     }
+    LATERAL_RETURN_IF_ERROR(ValidateLexicalTerms(write.lexical, absl::StrCat(path_, ": ", name)));
     EncodedWrite e;
     e.write = &write;
     e.record = EncodeDocument(write.record);
-    e.codes = EncodeCodes(codes);
-    if (e.record.size() > kMaxRecordBytes || e.codes.size() > kMaxRecordBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(path_, ": ", name, " is too large (", e.record.size(),
-                                                     " bytes of text and metadata, ", e.codes.size(),
-                                                     " bytes of codes; the limit is ", kMaxRecordBytes, ")"));
+    if (!lexical_only) e.codes = EncodeCodes(codes);
+    if (!write.lexical.term_frequencies.empty()) e.doc_terms = EncodeDocTerms(write.lexical);
+    if (e.record.size() > kMaxRecordBytes || e.codes.size() > kMaxRecordBytes ||
+        e.doc_terms.size() > kMaxRecordBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path_, ": ", name, " is too large (", e.record.size(), " bytes of text and metadata, ", e.codes.size(),
+          " bytes of codes, ", e.doc_terms.size(), " bytes of terms; the limit is ", kMaxRecordBytes, ")"));
     }
-    e.centroids = DistinctCentroids(codes.centroid_ids);
+    if (!lexical_only) e.centroids = DistinctCentroids(codes.centroid_ids);
     encoded.push_back(std::move(e));
   }
   return encoded;
 }
 
-absl::Status RocksDbCollectionStore::RemoveDocument(uint32_t doc_id, absl::string_view external_id,
-                                                    rocksdb::WriteBatch* batch, PostingEdits* edits) const {
-  LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, reader_.ReadCodes(nullptr, doc_id));
-  if (!codes.has_value()) {
-    return absl::DataLossError(absl::StrCat(path_, ": external id \"", external_id, "\" maps to document ",
-                                            doc_id, ", which has no codes"));
+absl::Status RocksDbCollectionStore::ValidateSources(const WriteView& write) const {
+  absl::flat_hash_map<absl::string_view, size_t> seen;
+  for (size_t i = 0; i < write.put_sources.size(); ++i) {
+    const SourceRecord& source = write.put_sources[i];
+    if (source.path.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": source record ", i, " has an empty path"));
+    }
+    if (source.path.size() > kMaxSourcePathBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": source record ", i, ": path of ",
+                                                     source.path.size(), " bytes exceeds ", kMaxSourcePathBytes));
+    }
+    auto [it, inserted] = seen.emplace(source.path, i);
+    if (!inserted) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": source \"", source.path,
+                                                     "\" is put twice in one write (records ", it->second, " and ",
+                                                     i, ")"));
+    }
+    size_t bytes = source.content_sha256.size() + source.format.size() + source.settings_fingerprint.size();
+    for (const std::string& id : source.document_ids) bytes += id.size();
+    if (bytes > kMaxRecordBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": source \"", source.path, "\" is too large"));
+    }
   }
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbCollectionStore::ValidateSettings(const WriteView& write) const {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const auto& [key, value] : write.put_settings) {
+    if (key.empty() || key.size() > kMaxSettingKeyBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": setting key of ", key.size(),
+                                                     " bytes; keys take 1 to ", kMaxSettingKeyBytes, " bytes"));
+    }
+    if (value.size() > kMaxSettingValueBytes) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": setting \"", key, "\": value of ", value.size(),
+                                                     " bytes exceeds ", kMaxSettingValueBytes));
+    }
+    if (!seen.insert(key).second) {
+      return absl::InvalidArgumentError(absl::StrCat(path_, ": setting \"", key, "\" is put twice in one write"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> RocksDbCollectionStore::SourceExists(absl::string_view path) const {
+  rocksdb::PinnableSlice value;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), cf_.sources, ToSlice(path), &value);
+  if (s.IsNotFound()) return false;
+  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(s, path_, absl::StrCat("reading ", DescribeKey(kSourcesFamily, path))));
+  return true;
+}
+
+absl::Status RocksDbCollectionStore::RemoveDocument(uint32_t doc_id, absl::string_view external_id,
+                                                    rocksdb::WriteBatch* batch, PostingEdits* edits,
+                                                    LexicalEdits* lexical, Counters* counters) const {
   const std::string key = DocIdKey(doc_id);
   rocksdb::Status s = batch->Delete(cf_.documents, key);
-  if (s.ok()) s = batch->Delete(cf_.codes, key);
-  // Decoded codes are grouped by centroid: consecutive duplicates only.
-  for (size_t i = 0; i < codes->centroid_ids.size(); ++i) {
-    if (i == 0 || codes->centroid_ids[i] != codes->centroid_ids[i - 1]) edits->Remove(codes->centroid_ids[i], doc_id);
+  if (!manifest_.IsLexicalOnly()) {
+    LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, reader_.ReadCodes(nullptr, doc_id));
+    if (!codes.has_value()) {
+      return absl::DataLossError(absl::StrCat(path_, ": external id \"", external_id, "\" maps to document ",
+                                              doc_id, ", which has no codes"));
+    }
+    if (s.ok()) s = batch->Delete(cf_.codes, key);
+    // Decoded codes are grouped by centroid: consecutive duplicates only.
+    for (size_t i = 0; i < codes->centroid_ids.size(); ++i) {
+      if (i == 0 || codes->centroid_ids[i] != codes->centroid_ids[i - 1]) {
+        edits->Remove(codes->centroid_ids[i], doc_id);
+      }
+    }
   }
+  LATERAL_ASSIGN_OR_RETURN(std::optional<LexicalTerms> terms, reader_.ReadDocTerms(nullptr, doc_id));
+  if (terms.has_value()) {
+    if (counters->lexical_documents == 0 || counters->lexical_total_length < terms->length) {
+      return absl::DataLossError(absl::StrCat(path_, ": lexical statistics (", counters->lexical_documents,
+                                              " documents, total length ", counters->lexical_total_length,
+                                              ") cannot include document ", doc_id, " of length ", terms->length));
+    }
+    if (s.ok()) s = batch->Delete(cf_.doc_terms, key);
+    lexical->Remove(*terms, doc_id);
+    --counters->lexical_documents;
+    counters->lexical_total_length -= terms->length;
+  }
+  --counters->num_documents;
   return FromRocksDbStatus(s, path_, "building a batch");
 }
 
-absl::StatusOr<std::vector<uint32_t>> RocksDbCollectionStore::Upsert(
-    absl::Span<const DocumentWrite> documents) {
-  if (documents.empty()) return std::vector<uint32_t>();
+absl::StatusOr<std::vector<uint32_t>> RocksDbCollectionStore::ApplyWrite(const WriteView& write) {
+  LATERAL_RETURN_IF_ERROR(CheckWritable("write"));
+  if (write.empty()) return std::vector<uint32_t>();
   absl::MutexLock lock(&write_mu_);
-  LATERAL_ASSIGN_OR_RETURN(std::vector<EncodedWrite> encoded, ValidateAndEncode(documents));
-  if (next_doc_id_ + documents.size() > uint64_t{kMaxDocId} + 1) {
+  // Validate everything before building the batch: any error writes nothing.
+  LATERAL_ASSIGN_OR_RETURN(std::vector<EncodedWrite> encoded, ValidateAndEncode(write.upserts));
+  if (next_doc_id_ + encoded.size() > uint64_t{kMaxDocId} + 1) {
     return absl::ResourceExhaustedError(absl::StrCat(path_, ": out of internal document ids (", next_doc_id_,
                                                      " used; ids are never reused); rebuild the store"));
   }
-
-  rocksdb::WriteBatch batch;
-  PostingEdits edits;
-  uint64_t next_doc_id = next_doc_id_;
-  uint64_t num_documents = num_documents_;
-  std::vector<uint32_t> doc_ids;
-  doc_ids.reserve(encoded.size());
-  rocksdb::Status s;
-  for (const EncodedWrite& e : encoded) {
-    const std::string& external_id = e.write->record.external_id;
-    LATERAL_ASSIGN_OR_RETURN(std::optional<uint32_t> old_id, reader_.ReadExternalId(nullptr, external_id));
-    if (old_id.has_value()) {
-      LATERAL_RETURN_IF_ERROR(RemoveDocument(*old_id, external_id, &batch, &edits));
-      --num_documents;
-    }
-    const uint32_t doc_id = static_cast<uint32_t>(next_doc_id++);
-    const std::string key = DocIdKey(doc_id);
-    if (s.ok()) s = batch.Put(cf_.documents, key, e.record);
-    if (s.ok()) s = batch.Put(cf_.codes, key, e.codes);
-    if (s.ok()) s = batch.Put(cf_.external_ids, external_id, DocIdValue(doc_id));
-    for (uint32_t centroid : e.centroids) edits.Add(centroid, doc_id);
-    ++num_documents;
-    doc_ids.push_back(doc_id);
-  }
-  if (s.ok()) s = edits.AddTo(cf_.postings, &batch);
-  if (s.ok()) s = batch.Put(cf_.counters, kNextDocIdKey, EncodeCounter(next_doc_id));
-  if (s.ok()) s = batch.Put(cf_.counters, kNumDocumentsKey, EncodeCounter(num_documents));
-  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(s, path_, "building a batch"));
-  LATERAL_RETURN_IF_ERROR(
-      Commit(&batch, absl::StrCat("writing a batch of ", documents.size(), " documents")));
-  next_doc_id_ = next_doc_id;
-  num_documents_ = num_documents;
-  return doc_ids;
-}
-
-absl::Status RocksDbCollectionStore::Delete(absl::Span<const std::string> external_ids) {
-  if (external_ids.empty()) return absl::OkStatus();
-  absl::MutexLock lock(&write_mu_);
+  LATERAL_RETURN_IF_ERROR(ValidateSources(write));
+  LATERAL_RETURN_IF_ERROR(ValidateSettings(write));
+  absl::flat_hash_set<absl::string_view> upserted;
+  for (const DocumentWrite& d : write.upserts) upserted.insert(d.record.external_id);
   // Deleting an id twice in one call means deleting it once.
   absl::flat_hash_set<absl::string_view> seen;
   std::vector<std::pair<absl::string_view, uint32_t>> found;
   std::vector<std::string> missing;
-  for (const std::string& external_id : external_ids) {
+  for (const std::string& external_id : write.deletes) {
     if (!seen.insert(external_id).second) continue;
     LATERAL_ASSIGN_OR_RETURN(std::optional<uint32_t> doc_id, reader_.ReadExternalId(nullptr, external_id));
     if (doc_id.has_value()) {
@@ -580,22 +766,79 @@ absl::Status RocksDbCollectionStore::Delete(absl::Span<const std::string> extern
     return absl::NotFoundError(
         absl::StrCat(path_, ": no document with external id ", absl::StrJoin(missing, ", "),
                      total > kMaxIdsInMessage ? absl::StrCat(" and ", total - kMaxIdsInMessage, " more") : "",
-                     "; nothing was deleted"));
+                     "; nothing was written"));
   }
+
   rocksdb::WriteBatch batch;
   PostingEdits edits;
+  LexicalEdits lexical;
+  Counters counters{next_doc_id_, num_documents_, lexical_documents_, lexical_total_length_, num_sources_};
+  rocksdb::Status s;
   for (const auto& [external_id, doc_id] : found) {
-    LATERAL_RETURN_IF_ERROR(RemoveDocument(doc_id, external_id, &batch, &edits));
-    LATERAL_RETURN_IF_ERROR(
-        FromRocksDbStatus(batch.Delete(cf_.external_ids, ToSlice(external_id)), path_, "building a batch"));
+    if (upserted.contains(external_id)) continue;  // replaced below
+    LATERAL_RETURN_IF_ERROR(RemoveDocument(doc_id, external_id, &batch, &edits, &lexical, &counters));
+    if (s.ok()) s = batch.Delete(cf_.external_ids, ToSlice(external_id));
   }
-  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(edits.AddTo(cf_.postings, &batch), path_, "building a batch"));
-  const uint64_t num_documents = num_documents_ - found.size();
-  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(
-      batch.Put(cf_.counters, kNumDocumentsKey, EncodeCounter(num_documents)), path_, "building a batch"));
-  LATERAL_RETURN_IF_ERROR(Commit(&batch, absl::StrCat("deleting ", found.size(), " documents")));
-  num_documents_ = num_documents;
-  return absl::OkStatus();
+  std::vector<uint32_t> doc_ids;
+  doc_ids.reserve(encoded.size());
+  for (const EncodedWrite& e : encoded) {
+    const std::string& external_id = e.write->record.external_id;
+    LATERAL_ASSIGN_OR_RETURN(std::optional<uint32_t> old_id, reader_.ReadExternalId(nullptr, external_id));
+    if (old_id.has_value()) {
+      LATERAL_RETURN_IF_ERROR(RemoveDocument(*old_id, external_id, &batch, &edits, &lexical, &counters));
+    }
+    const uint32_t doc_id = static_cast<uint32_t>(counters.next_doc_id++);
+    const std::string key = DocIdKey(doc_id);
+    if (s.ok()) s = batch.Put(cf_.documents, key, e.record);
+    if (s.ok() && !e.codes.empty()) s = batch.Put(cf_.codes, key, e.codes);
+    if (s.ok()) s = batch.Put(cf_.external_ids, external_id, DocIdValue(doc_id));
+    for (uint32_t centroid : e.centroids) edits.Add(centroid, doc_id);
+    if (!e.doc_terms.empty()) {
+      if (s.ok()) s = batch.Put(cf_.doc_terms, key, e.doc_terms);
+      lexical.Add(e.write->lexical, doc_id);
+      ++counters.lexical_documents;
+      counters.lexical_total_length += e.write->lexical.length;
+    }
+    ++counters.num_documents;
+    doc_ids.push_back(doc_id);
+  }
+  // Sources: deletes, then puts (a path both deleted and put keeps the put).
+  absl::flat_hash_set<absl::string_view> put_paths;
+  for (const SourceRecord& source : write.put_sources) put_paths.insert(source.path);
+  absl::flat_hash_set<absl::string_view> deleted_paths;
+  for (const std::string& path : write.delete_sources) {
+    if (path.empty() || put_paths.contains(path) || !deleted_paths.insert(path).second) continue;
+    LATERAL_ASSIGN_OR_RETURN(bool exists, SourceExists(path));
+    if (!exists) continue;  // unknown paths are ignored
+    if (s.ok()) s = batch.Delete(cf_.sources, ToSlice(path));
+    --counters.num_sources;
+  }
+  for (const SourceRecord& source : write.put_sources) {
+    LATERAL_ASSIGN_OR_RETURN(bool exists, SourceExists(source.path));
+    if (!exists) ++counters.num_sources;
+    if (s.ok()) s = batch.Put(cf_.sources, source.path, EncodeSource(source));
+  }
+  for (const auto& [key, value] : write.put_settings) {
+    if (s.ok()) s = batch.Put(cf_.settings, key, value);
+  }
+  if (s.ok()) s = edits.AddTo(cf_.postings, &batch);
+  if (s.ok()) s = lexical.AddTo(cf_.lexical_postings, &batch);
+  if (s.ok()) s = batch.Put(cf_.counters, kNextDocIdKey, EncodeCounter(counters.next_doc_id));
+  if (s.ok()) s = batch.Put(cf_.counters, kNumDocumentsKey, EncodeCounter(counters.num_documents));
+  if (s.ok()) s = batch.Put(cf_.counters, kLexicalDocumentsKey, EncodeCounter(counters.lexical_documents));
+  if (s.ok()) s = batch.Put(cf_.counters, kLexicalTotalLengthKey, EncodeCounter(counters.lexical_total_length));
+  if (s.ok()) s = batch.Put(cf_.counters, kNumSourcesKey, EncodeCounter(counters.num_sources));
+  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(s, path_, "building a batch"));
+  LATERAL_RETURN_IF_ERROR(Commit(
+      &batch, absl::StrCat("writing a batch of ", encoded.size(), " documents, ", found.size(), " deletes, ",
+                           write.put_sources.size() + write.delete_sources.size(), " source changes and ",
+                           write.put_settings.size(), " settings")));
+  next_doc_id_ = counters.next_doc_id;
+  num_documents_ = counters.num_documents;
+  lexical_documents_ = counters.lexical_documents;
+  lexical_total_length_ = counters.lexical_total_length;
+  num_sources_ = counters.num_sources;
+  return doc_ids;
 }
 
 // ---------------------------------------------------------------------------
@@ -622,6 +865,7 @@ absl::StatusOr<uint64_t> RocksDbCollectionStore::DiskBytes() const {
 }
 
 absl::Status RocksDbCollectionStore::Compact() {
+  LATERAL_RETURN_IF_ERROR(CheckWritable("compact"));
   const std::vector<rocksdb::ColumnFamilyHandle*> ours = cf_.all();
   rocksdb::FlushOptions flush;
   flush.wait = true;
@@ -638,8 +882,10 @@ absl::Status RocksDbCollectionStore::Compact() {
   // produces, so segments emptied by deletes go in a second pass. Postings
   // are a small part of the store (~2 bytes per token).
   compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  return FromRocksDbStatus(db_->CompactRange(compact, cf_.postings, nullptr, nullptr), path_,
-                           "compacting postings (dropping empty segments)");
+  LATERAL_RETURN_IF_ERROR(FromRocksDbStatus(db_->CompactRange(compact, cf_.postings, nullptr, nullptr), path_,
+                                            "compacting postings (dropping empty segments)"));
+  return FromRocksDbStatus(db_->CompactRange(compact, cf_.lexical_postings, nullptr, nullptr), path_,
+                           "compacting lexical postings (dropping empty segments)");
 }
 
 }  // namespace
@@ -659,7 +905,7 @@ absl::StatusOr<std::unique_ptr<CollectionStore>> OpenRocksDbStore(const std::str
   // RocksDB's CURRENT file names the live MANIFEST: no CURRENT, no database.
   const bool has_database = exists && fs::exists(fs::path(path) / "CURRENT", ec);
   if (!has_database) {
-    if (!create.has_value()) {
+    if (!create.has_value() || options.read_only) {
       return absl::NotFoundError(
           absl::StrCat(path, ": no lateral store here (",
                        exists ? "the directory holds no database" : "no such directory", ")"));
@@ -677,7 +923,7 @@ absl::StatusOr<std::unique_ptr<CollectionStore>> OpenRocksDbStore(const std::str
   }
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<OpenDatabase> database,
                            OpenRocksDb(path, /*create_database=*/!has_database, options, env));
-  LATERAL_ASSIGN_OR_RETURN(Manifest manifest, LoadOrCreateManifest(path, *database, create));
+  LATERAL_ASSIGN_OR_RETURN(Manifest manifest, LoadOrCreateManifest(path, *database, create, options.read_only));
   auto store = std::make_unique<RocksDbCollectionStore>(path, options, std::move(database), manifest);
   LATERAL_RETURN_IF_ERROR(store->LoadState());
   return store;

@@ -19,10 +19,14 @@ namespace lateral::storage {
 
 // Version of the store's layout (column families, keys, records) written to
 // new manifests; a store with another one is refused: a larger one was
-// written by a newer lateral, a smaller one must be rebuilt. 2: postings as
-// Rice-coded segments per (centroid, 65536-id block), updated by Merge;
-// DocumentCodes grouped by centroid with Rice-coded ids.
-constexpr int kFormatVersion = 2;
+// written by a newer lateral, one below kOldestReadableFormatVersion must be
+// rebuilt. 2: postings as Rice-coded segments per (centroid, 65536-id block),
+// updated by Merge; DocumentCodes grouped by centroid with Rice-coded ids.
+// 3: adds the lexical_postings, doc_terms, sources and settings families,
+// their counters, and lexical-only manifests; a writable open upgrades a
+// format-2 store in place (new empty families, zero counters).
+constexpr int kFormatVersion = 3;
+constexpr int kOldestReadableFormatVersion = 2;
 
 // Largest internal id; UINT32_MAX is left free as a "no document" sentinel.
 constexpr uint32_t kMaxDocId = UINT32_MAX - 1;

@@ -1,10 +1,22 @@
 #include "cli/commands/common_flags.h"
 
+#include <filesystem>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "cli/command.h"
+#include "cli/hub/model_locator.h"
+#include "common/status_macros.h"
 
 namespace lateral::cli {
+
+absl::StatusOr<std::string> ModelDirFlag(const ParsedFlags& flags) {
+  LATERAL_ASSIGN_OR_RETURN(std::string spec, RequiredFlag(flags, "model"));
+  std::error_code ec;
+  if (std::filesystem::is_directory(spec, ec)) return spec;
+  return ResolveModelPath(spec);
+}
+
 
 absl::StatusOr<std::string> RequiredFlag(const ParsedFlags& flags, const std::string& name) {
   std::optional<std::string> v = flags.Get(name);

@@ -13,6 +13,10 @@ namespace lateral::cli {
 // The value of a required flag, or a usage error naming it.
 absl::StatusOr<std::string> RequiredFlag(const ParsedFlags& flags, const std::string& name);
 
+// The --model flag as a directory: an existing directory as given, or a hub
+// id (ORG/NAME[@REV]) found in the Hugging Face cache (cli/hub/model_locator.h).
+absl::StatusOr<std::string> ModelDirFlag(const ParsedFlags& flags);
+
 // --rope-frequencies bf16|f32 (see RopeFrequencies).
 FlagSpec RopeFrequenciesFlag();
 absl::StatusOr<ModelLoadOptions> ModelOptionsFromFlags(const ParsedFlags& flags);

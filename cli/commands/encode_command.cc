@@ -13,7 +13,7 @@ namespace lateral::cli {
 namespace {
 
 absl::Status Run(const ParsedFlags& flags) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   LATERAL_ASSIGN_OR_RETURN(std::string text, RequiredFlag(flags, "text"));
   LATERAL_ASSIGN_OR_RETURN(std::string out_path, RequiredFlag(flags, "out"));
   const bool query = flags.Has("query"), document = flags.Has("document");

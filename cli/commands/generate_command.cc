@@ -63,7 +63,7 @@ absl::Status ApplySamplingFlags(const ParsedFlags& flags, GenerationSettings& s)
 }
 
 absl::Status Run(const ParsedFlags& flags) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   const bool json = flags.Has("json");
   std::optional<std::string> prompt_text = flags.Get("prompt");
   if (!flags.positional().empty()) {

@@ -107,7 +107,7 @@ absl::Status RefuseNonEmptyStore(const std::string& path) {
 }
 
 absl::Status Create(const ParsedFlags& flags, const std::vector<std::string>&) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   LATERAL_ASSIGN_OR_RETURN(std::string store_path, RequiredFlag(flags, "store"));
   LATERAL_ASSIGN_OR_RETURN(std::string input, RequiredFlag(flags, "input"));
   LATERAL_ASSIGN_OR_RETURN(int nbits, NbitsFlag(flags));
@@ -143,7 +143,7 @@ absl::Status Create(const ParsedFlags& flags, const std::vector<std::string>&) {
 }
 
 absl::Status Add(const ParsedFlags& flags, const std::vector<std::string>&) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   LATERAL_ASSIGN_OR_RETURN(std::string store_path, RequiredFlag(flags, "store"));
   LATERAL_ASSIGN_OR_RETURN(std::string input, RequiredFlag(flags, "input"));
   LATERAL_ASSIGN_OR_RETURN(BuildOptions options, BuildOptionsFromFlags(flags));
@@ -250,7 +250,7 @@ absl::Status ReclusterStore(const ParsedFlags& flags, const std::vector<std::str
   LATERAL_ASSIGN_OR_RETURN(BuildOptions build, BuildOptionsFromFlags(flags));
   std::unique_ptr<ColbertEncoder> encoder;
   if (!from_codes) {
-    LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+    LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
     LATERAL_ASSIGN_OR_RETURN(encoder, LoadColbert(model_dir));
     // Recluster opens the store itself; it only has to be closed again by then.
     LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<CollectionStore> store, OpenExistingStore(store_path));

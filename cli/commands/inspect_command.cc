@@ -18,7 +18,7 @@ namespace lateral::cli {
 namespace {
 
 absl::Status Run(const ParsedFlags& flags) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   LATERAL_ASSIGN_OR_RETURN(std::optional<int64_t> values_flag, flags.GetInt("values"));
   const int64_t shown = values_flag.value_or(4);
   std::vector<int32_t> ids;

@@ -16,7 +16,7 @@ namespace lateral::cli {
 namespace {
 
 absl::Status Run(const ParsedFlags& flags) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   LATERAL_ASSIGN_OR_RETURN(std::string query, RequiredFlag(flags, "query"));
   const std::vector<std::string>& documents = flags.positional();
   if (documents.empty()) return UsageError("give the documents to score as arguments");

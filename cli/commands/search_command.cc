@@ -1,219 +1,270 @@
-// lateral search: top-k documents of a collection for one query or a stream of them.
-#include <algorithm>
-#include <chrono>
-#include <iostream>
-#include <memory>
-#include <optional>
+// lateral search: ranked passages of the collection for a query -- BM25,
+// ColBERT, hybrid (fused) or BM25 re-ranked by MaxSim -- for people on a
+// terminal (highlighted snippets) and for scripts (--json).
+#include <unistd.h>
 
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/collection/collection.h"
+#include "cli/collection/collection_search.h"
+#include "cli/collection/terminal.h"
 #include "cli/command.h"
 #include "cli/commands/collection_io.h"
-#include "cli/commands/common_flags.h"
+#include "cli/commands/store_search.h"
 #include "common/json.h"
 #include "common/status_macros.h"
-#include "index/metadata_filter.h"
-#include "index/searchable_index.h"
-#include "query/plaid_searcher.h"
 
 namespace lateral::cli {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double MsSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+constexpr size_t kSnippetChars = 240;
 
-// Queries read from stdin are encoded and searched this many at a time, so
-// answers stream out while memory stays bounded whatever the input length.
-constexpr size_t kQueryChunk = 64;
-constexpr size_t kSnippetChars = 100;
-
-absl::StatusOr<int> PositiveIntFlag(const ParsedFlags& flags, const std::string& name, int fallback) {
-  absl::StatusOr<std::optional<int64_t>> value = flags.GetInt(name);
-  if (!value.ok()) return UsageError(std::string(value.status().message()));
-  if (!value->has_value()) return fallback;
-  if (**value <= 0 || **value > (int64_t{1} << 30)) {
-    return UsageError(absl::StrCat("--", name, " must be a positive integer, not ", **value));
+// "2024-03-01" or "2024-03-01T12:30" (local time) -> Unix seconds.
+absl::StatusOr<double> ParseDate(const std::string& text, const std::string& flag) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M", &tm);
+  if (end == nullptr || *end != '\0') {
+    tm = std::tm{};
+    end = strptime(text.c_str(), "%Y-%m-%d", &tm);
   }
-  return static_cast<int>(**value);
+  if (end == nullptr || *end != '\0') {
+    return UsageError(absl::StrCat("--", flag, ": \"", text, "\" is not a date like 2024-03-01 or 2024-03-01T12:30"));
+  }
+  tm.tm_isdst = -1;
+  return static_cast<double>(std::mktime(&tm));
 }
 
-absl::StatusOr<SearchOptions> SearchOptionsFromFlags(const ParsedFlags& flags) {
-  SearchOptions options;
-  LATERAL_ASSIGN_OR_RETURN(options.k, PositiveIntFlag(flags, "k", 10));
-  // 0 / negative leave the knobs to ResolveSearchOptions, which picks them from k.
-  LATERAL_ASSIGN_OR_RETURN(options.ncells, PositiveIntFlag(flags, "ncells", 0));
-  LATERAL_ASSIGN_OR_RETURN(options.ndocs, PositiveIntFlag(flags, "ndocs", 0));
-  absl::StatusOr<std::optional<double>> threshold = flags.GetDouble("threshold");
-  if (!threshold.ok()) return UsageError(std::string(threshold.status().message()));
-  if (threshold->has_value()) options.centroid_score_threshold = static_cast<float>(**threshold);
-  return options;
+std::string StringField(const DocumentRecord& record, const char* name) {
+  auto it = record.metadata.find(name);
+  if (it == record.metadata.end()) return "";
+  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  return "";
 }
 
-absl::StatusOr<std::vector<std::string>> ReadQueries(const std::string& query) {
+std::optional<int64_t> NumberField(const DocumentRecord& record, const char* name) {
+  auto it = record.metadata.find(name);
+  if (it == record.metadata.end()) return std::nullopt;
+  if (const auto* d = std::get_if<double>(&it->second)) return static_cast<int64_t>(*d);
+  return std::nullopt;
+}
+
+// "docs/a.md:12-18": the path relative to the working directory when under it.
+std::string Location(const DocumentRecord& record, const std::string& cwd) {
+  std::string path = StringField(record, "path");
+  if (path.rfind(cwd + "/", 0) == 0) path = path.substr(cwd.size() + 1);
+  std::string doc = StringField(record, "doc");
+  if (!doc.empty()) path = absl::StrCat(path, "#", doc);
+  std::optional<int64_t> line = NumberField(record, "line"), line_end = NumberField(record, "line_end");
+  if (line.has_value()) {
+    path = absl::StrCat(path, ":", *line);
+    if (line_end.has_value() && *line_end != *line) path = absl::StrCat(path, "-", *line_end);
+  }
+  return path;
+}
+
+// Byte spans of the passage's words whose analysed term is a query term.
+std::vector<std::pair<size_t, size_t>> Matches(const Analyzer& analyzer, const DocumentRecord& record,
+                                               const absl::flat_hash_set<std::string>& query_terms,
+                                               std::vector<std::string>* matched_terms) {
+  std::vector<std::pair<size_t, size_t>> spans;
+  absl::flat_hash_set<std::string> seen;
+  std::string lang = StringField(record, "lang");
+  for (const AnalyzedToken& token : analyzer.Analyze(record.text, lang)) {
+    if (!query_terms.contains(token.term)) continue;
+    spans.push_back({token.byte_begin, token.byte_end});
+    // Sub-word trigrams and CJK bigrams ("#arc") help ranking but say little to a reader.
+    if (matched_terms != nullptr && token.term[0] != '#' && seen.insert(token.term).second) {
+      matched_terms->push_back(token.term);
+    }
+  }
+  return spans;
+}
+
+struct Output {
+  bool json = false, explain = false, color = false, full = false;
+  std::string cwd;
+};
+
+Json HitJson(const ResultHit& hit, size_t rank) {
+  Json j = {{"rank", rank},
+            {"id", hit.record.external_id},
+            {"score", hit.score},
+            {"path", StringField(hit.record, "path")},
+            {"title", StringField(hit.record, "title")},
+            {"text", hit.record.text},
+            {"metadata", MetadataToJson(hit.record.metadata)}};
+  if (auto line = NumberField(hit.record, "line")) j["line"] = *line;
+  if (auto line_end = NumberField(hit.record, "line_end")) j["line_end"] = *line_end;
+  if (hit.bm25.has_value()) j["bm25"] = {{"score", *hit.bm25}, {"rank", hit.bm25_rank}};
+  if (hit.colbert.has_value()) j["colbert"] = {{"score", *hit.colbert}, {"rank", hit.colbert_rank}};
+  return j;
+}
+
+void PrintResponse(const Collection& collection, const SearchRequest& request, const SearchResponse& response,
+                   const Output& out, const std::string& query_label) {
+  absl::flat_hash_set<std::string> query_terms;
+  for (const AnalyzedToken& t : collection.analyzer().Analyze(request.query, request.lang)) query_terms.insert(t.term);
+  if (out.json) {
+    Json hits = Json::array();
+    for (size_t i = 0; i < response.hits.size(); ++i) hits.push_back(HitJson(response.hits[i], i + 1));
+    if (out.explain) {
+      Json timings = Json::object();
+      for (const auto& [stage, ms] : response.timings_ms) timings[stage] = ms;
+      Json terms = Json::array();
+      for (const QueryTermStat& t : response.query_terms) terms.push_back({{"term", t.term}, {"df", t.document_frequency}});
+      std::cout << Json{{"query", request.query}, {"mode", SearchModeName(request.mode)}, {"hits", hits},
+                        {"timings_ms", timings}, {"query_terms", terms}}
+                       .dump()
+                << "\n";
+    } else {
+      std::cout << hits.dump() << "\n";
+    }
+    return;
+  }
+  if (!query_label.empty()) std::cout << query_label << "\n";
+  if (response.hits.empty()) std::cout << "  (no results)\n";
+  for (size_t i = 0; i < response.hits.size(); ++i) {
+    const ResultHit& hit = response.hits[i];
+    std::vector<std::string> matched;
+    std::vector<std::pair<size_t, size_t>> spans = Matches(collection.analyzer(), hit.record, query_terms, &matched);
+    std::string title = StringField(hit.record, "title");
+    std::string location = Location(hit.record, out.cwd);
+    if (out.color) location = absl::StrCat("\x1b[35m", location, "\x1b[0m");
+    std::cout << absl::StrFormat("%2d  %7.3f  %s%s\n", i + 1, hit.score, location,
+                                 title.empty() ? "" : absl::StrCat("  ", title));
+    std::string snippet = HighlightedSnippet(hit.record.text, spans, out.full ? hit.record.text.size() : kSnippetChars,
+                                             out.color);
+    std::cout << "    " << snippet << "\n";
+    if (out.explain) {
+      std::string parts;
+      if (hit.bm25.has_value()) parts += absl::StrFormat("bm25 %.3f (#%d)", *hit.bm25, hit.bm25_rank);
+      if (hit.colbert.has_value()) {
+        parts += absl::StrFormat("%scolbert %.3f (#%d)", parts.empty() ? "" : ", ", *hit.colbert, hit.colbert_rank);
+      }
+      std::cout << "    [" << (parts.empty() ? "-" : parts) << "; matched: "
+                << (matched.empty() ? "-" : absl::StrJoin(matched, " ")) << "; id " << hit.record.external_id << "]\n";
+    }
+  }
+  if (out.explain) {
+    std::cerr << "explain: mode " << SearchModeName(request.mode) << "\n";
+    for (const auto& [stage, ms] : response.timings_ms) std::cerr << absl::StrFormat("  %-16s %9.2f ms\n", stage, ms);
+    if (!response.query_terms.empty()) {
+      std::cerr << "  query terms:";
+      for (const QueryTermStat& t : response.query_terms) std::cerr << " " << t.term << " (df " << t.document_frequency << ")";
+      std::cerr << "\n";
+    }
+    if (response.colbert_profile.has_value()) {
+      const SearchProfile& p = *response.colbert_profile;
+      std::cerr << absl::StrFormat(
+          "  colbert: centroid scores %.2f ms, candidates %.2f ms (%d), pruned %.2f ms (%d), exact %.2f ms (%d)\n",
+          p.centroid_scores_ms, p.candidates_ms, p.candidates, p.pruned_interaction_ms, p.after_pruning, p.exact_ms,
+          p.exact_scored);
+    }
+  }
+}
+
+absl::StatusOr<SearchRequest> RequestFromFlags(const ParsedFlags& flags, Collection& collection) {
+  const Settings& s = collection.settings();
+  SearchRequest request;
+  request.k = static_cast<int>(s.k);
+  std::string mode = s.mode;
+  if (mode.empty()) mode = collection.has_encoder() ? "hybrid" : "bm25";
+  if (mode != "bm25" && !collection.has_encoder()) {
+    return UsageError(absl::StrCat("--mode ", mode, " needs a ColBERT model, and this collection has none (BM25 "
+                                   "only); add one with `lateral reindex --model ORG/NAME`"));
+  }
+  request.mode = mode == "bm25"      ? SearchMode::kBm25
+                 : mode == "colbert" ? SearchMode::kColbert
+                 : mode == "rerank"  ? SearchMode::kRerank
+                                     : SearchMode::kHybrid;
+  request.weighted_fusion = s.fusion == "weighted";
+  request.colbert_weight = s.colbert_weight;
+  request.lang = s.lang;
+  request.exhaustive = flags.Has("exhaustive");
+  std::optional<std::string> where = flags.Get("where");
+  if (!where.has_value()) where = flags.Get("filter");
+  MetadataFilter filter;
+  if (where.has_value()) {
+    absl::StatusOr<MetadataFilter> parsed = ParseMetadataFilter(*where);
+    if (!parsed.ok()) return UsageError(absl::StrCat("--where: ", parsed.status().message()));
+    filter = std::move(*parsed);
+  }
+  for (const char* flag : {"since", "until"}) {
+    std::optional<std::string> v = flags.Get(flag);
+    if (!v.has_value()) continue;
+    LATERAL_ASSIGN_OR_RETURN(double t, ParseDate(*v, flag));
+    FilterClause clause;
+    clause.field = "mtime";
+    clause.op = FilterClause::Op::kRange;
+    const double inf = std::numeric_limits<double>::infinity();
+    clause.lower = std::string(flag) == "since" ? t : -inf;
+    clause.upper = std::string(flag) == "since" ? inf : t;
+    filter.clauses.push_back(clause);
+  }
+  if (!filter.clauses.empty()) request.where = std::move(filter);
+  if (std::optional<std::string> globs = flags.Get("path")) {
+    for (absl::string_view g : absl::StrSplit(*globs, ',', absl::SkipWhitespace())) {
+      absl::StatusOr<ingest::GlobPattern> glob = ingest::GlobPattern::Parse(std::string(absl::StripAsciiWhitespace(g)));
+      if (!glob.ok()) return UsageError(absl::StrCat("--path: ", glob.status().message()));
+      request.path_globs.push_back(std::move(*glob));
+    }
+  }
+  absl::StatusOr<std::optional<int64_t>> candidates = flags.GetInt("candidates");
+  if (!candidates.ok()) return UsageError(std::string(candidates.status().message()));
+  if (candidates->has_value()) {
+    if (**candidates <= 0) return UsageError("--candidates must be positive");
+    request.candidates = static_cast<int>(**candidates);
+  }
+  return request;
+}
+
+absl::StatusOr<std::vector<std::string>> Queries(const ParsedFlags& flags) {
+  std::string query = flags.Get("query").value_or(absl::StrJoin(flags.positional(), " "));
+  if (query.empty()) return UsageError("search needs a query: lateral search \"your question\"");
   if (query != "-") return std::vector<std::string>{query};
   std::vector<std::string> queries;
   std::string line;
   while (std::getline(std::cin, line)) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    queries.push_back(line);
+    if (!line.empty()) queries.push_back(line);
   }
   if (std::cin.bad()) return absl::DataLossError("stdin: read error");
-  if (queries.empty()) return absl::InvalidArgumentError("stdin: no queries (one per line)");
+  if (queries.empty()) return UsageError("stdin: no queries (one per line)");
   return queries;
 }
 
-// Writes one query's hits to stdout, as text lines or one JSON array.
-absl::Status PrintHits(const StoreSnapshot& snapshot, const std::vector<SearchHit>& hits, bool json) {
-  Json out = Json::array();
-  for (size_t rank = 0; rank < hits.size(); ++rank) {
-    LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentRecord> record, snapshot.GetDocument(hits[rank].doc_id));
-    if (!record.has_value()) {
-      return absl::DataLossError(absl::StrCat("document ", hits[rank].doc_id, " is in the index but not in the store"));
-    }
-    if (json) {
-      out.push_back({{"rank", rank + 1},
-                     {"id", record->external_id},
-                     {"score", hits[rank].score},
-                     {"text", record->text},
-                     {"metadata", MetadataToJson(record->metadata)}});
-    } else {
-      std::cout << absl::StrFormat("%3d  %9.4f  %s  %s\n", rank + 1, hits[rank].score, record->external_id,
-                                   Snippet(record->text, kSnippetChars));
-    }
+absl::Status RunSearch(const ParsedFlags& flags) {
+  if (flags.Has("store")) return RunStoreSearch(flags);
+  LATERAL_ASSIGN_OR_RETURN(std::vector<std::string> queries, Queries(flags));
+  LATERAL_ASSIGN_OR_RETURN(CollectionPaths paths, FindCollection(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection, Collection::Open(paths, true, flags));
+  LATERAL_ASSIGN_OR_RETURN(SearchRequest request, RequestFromFlags(flags, *collection));
+  Output out;
+  out.json = flags.Has("json");
+  out.explain = flags.Has("explain");
+  out.full = flags.Has("full");
+  out.color = !out.json && UseColor(collection->settings().color, STDOUT_FILENO);
+  std::error_code ec;
+  out.cwd = std::filesystem::current_path(ec).string();
+  if (!collection->has_encoder() && !out.json && collection->settings().mode.empty()) {
+    std::cerr << "note: no ColBERT model in this collection; searching with BM25 only\n";
   }
-  if (json) std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
-  return absl::OkStatus();
-}
-
-std::string Ms(double ms) { return absl::StrFormat("%10.3f ms", ms); }
-
-void PrintStage(const char* name, const std::string& value) {
-  std::cerr << absl::StrFormat("  %-22s%s\n", name, value);
-}
-
-// One query's stage times and counts on stderr. `exhaustive_ms` is set when
-// Exhaustive ran instead of the PLAID stages.
-void PrintQueryProfile(const SearchProfile& p, std::optional<double> exhaustive_ms, double encode_ms,
-                       int64_t num_documents, const SearchOptions& resolved) {
-  PrintStage("query encoding", Ms(encode_ms));
-  if (exhaustive_ms.has_value()) {
-    const std::string skipped = "         -    (exhaustive)";
-    for (const char* stage : {"filter", "centroid scores", "candidate generation", "pruned interaction",
-                              "full interaction"}) {
-      PrintStage(stage, skipped);
-    }
-    PrintStage("exact MaxSim", Ms(*exhaustive_ms));
-    PrintStage("search total", Ms(*exhaustive_ms));
-    std::cerr << absl::StrFormat("  exhaustive: every %sdocument of %d exact-scored\n",
-                                 resolved.filter != nullptr ? "allowed " : "", num_documents);
-    return;
-  }
-  PrintStage("filter", Ms(p.filter_ms));
-  PrintStage("centroid scores", Ms(p.centroid_scores_ms));
-  PrintStage("candidate generation", Ms(p.candidates_ms));
-  PrintStage("pruned interaction", Ms(p.pruned_interaction_ms));
-  PrintStage("full interaction", Ms(p.full_interaction_ms));
-  PrintStage("exact MaxSim", Ms(p.exact_ms));
-  PrintStage("search total", Ms(p.total_ms));
-  std::cerr << absl::StrFormat(
-      "  counts: cells probed %d, kept centroids %d, candidates %d, after pruning %d, exact-scored %d, "
-      "allowed by filter %s of %d\n",
-      p.cells_probed, p.kept_centroids, p.candidates, p.after_pruning, p.exact_scored,
-      p.allowed < 0 ? std::string("all") : absl::StrCat(p.allowed), num_documents);
-  std::cerr << absl::StrFormat("  knobs: k %d, ncells %d, threshold %.3g, ndocs %d\n", resolved.k, resolved.ncells,
-                               resolved.centroid_score_threshold, resolved.ndocs);
-}
-
-absl::Status Run(const ParsedFlags& flags) {
-  const auto start = Clock::now();
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
-  LATERAL_ASSIGN_OR_RETURN(std::string store_path, RequiredFlag(flags, "store"));
-  LATERAL_ASSIGN_OR_RETURN(std::string query_flag, RequiredFlag(flags, "query"));
-  if (!flags.positional().empty()) {
-    return UsageError(absl::StrCat("unexpected argument \"", flags.positional()[0],
-                                   "\" (quote a query of several words: --query \"...\")"));
-  }
-  LATERAL_ASSIGN_OR_RETURN(SearchOptions options, SearchOptionsFromFlags(flags));
-  std::optional<MetadataFilter> filter;
-  if (std::optional<std::string> text = flags.Get("filter"); text.has_value()) {
-    absl::StatusOr<MetadataFilter> parsed = ParseMetadataFilter(*text);
-    if (!parsed.ok()) return UsageError(absl::StrCat("--filter: ", parsed.status().message()));
-    filter = std::move(*parsed);
-    options.filter = &*filter;
-  }
-  const bool json = flags.Has("json"), profile = flags.Has("profile"), exhaustive = flags.Has("exhaustive");
-  LATERAL_ASSIGN_OR_RETURN(std::vector<std::string> queries, ReadQueries(query_flag));
-  const bool many = query_flag == "-";
-
-  auto t = Clock::now();
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir));
-  const double model_ms = MsSince(t);
-  t = Clock::now();
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<CollectionStore> store, OpenExistingStore(store_path));
-  LATERAL_RETURN_IF_ERROR(CheckStoreEncoder(*store, store_path, *encoder, model_dir));
-  std::unique_ptr<StoreSnapshot> snapshot = store->Snapshot();
-  SearchableIndex::LoadOptions load;
-  load.metadata = filter.has_value();  // the columns cost a pass over every record
-  LATERAL_ASSIGN_OR_RETURN(std::shared_ptr<const SearchableIndex> index, SearchableIndex::Load(*snapshot, load));
-  const PlaidSearcher searcher(index);
-  const double index_ms = MsSince(t);
-  const SearchOptions resolved = ResolveSearchOptions(options);
-  if (profile) {
-    std::cerr << "profile\n";
-    PrintStage("model load", Ms(model_ms));
-    PrintStage("index load", Ms(index_ms));
-    std::cerr << absl::StrFormat("  index: %d documents, %d tokens, %d centroids, %s in memory\n",
-                                 index->num_documents(), index->num_tokens(), index->codec().num_centroids(),
-                                 HumanBytes(index->MemoryBytes()));
-  }
-
-  for (size_t begin = 0; begin < queries.size(); begin += kQueryChunk) {
-    const size_t end = std::min(queries.size(), begin + kQueryChunk);
-    const std::vector<std::string> chunk(queries.begin() + begin, queries.begin() + end);
-    t = Clock::now();
-    LATERAL_ASSIGN_OR_RETURN(std::vector<TokenEmbeddings> encoded, encoder->EncodeQueries(chunk));
-    // One call encodes the whole chunk; each query is charged its share.
-    const double encode_ms = MsSince(t) / chunk.size();
-    std::vector<TokenMatrix> matrices;
-    for (const TokenEmbeddings& e : encoded) matrices.push_back({e.vectors.data(), e.num_vectors, e.dim});
-
-    std::vector<absl::StatusOr<std::vector<SearchHit>>> results;
-    std::vector<SearchProfile> profiles(chunk.size());
-    std::vector<double> exhaustive_ms;
-    if (exhaustive) {
-      for (const TokenMatrix& m : matrices) {
-        t = Clock::now();
-        results.push_back(searcher.Exhaustive(m, options));
-        exhaustive_ms.push_back(MsSince(t));
-      }
-    } else if (matrices.size() == 1) {
-      results.push_back(searcher.Search(matrices[0], options, &profiles[0]));
-    } else {
-      results = searcher.SearchBatch(matrices, options, &profiles);
-    }
-
-    for (size_t i = 0; i < chunk.size(); ++i) {
-      if (!results[i].ok()) {
-        if (!many) return results[i].status();
-        return absl::Status(results[i].status().code(),
-                            absl::StrCat("query ", begin + i + 1, ": ", results[i].status().message()));
-      }
-      if (many && !json) std::cout << absl::StrFormat("query %d: %s\n", begin + i + 1, Snippet(chunk[i], 200));
-      LATERAL_RETURN_IF_ERROR(PrintHits(*snapshot, *results[i], json));
-      if (many && !json) std::cout << "\n";
-      if (profile) {
-        if (many) std::cerr << absl::StrFormat("profile, query %d\n", begin + i + 1);
-        PrintQueryProfile(profiles[i],
-                          exhaustive ? std::optional<double>(exhaustive_ms[i]) : std::nullopt, encode_ms,
-                          index->num_documents(), resolved);
-      }
-    }
-    std::cout.flush();
-  }
-  if (profile) {
-    PrintStage("total", absl::StrCat(Ms(MsSince(start)),
-                                     many ? absl::StrCat(" for ", queries.size(), " queries") : std::string()));
+  CollectionSearcher searcher(*collection);
+  for (size_t i = 0; i < queries.size(); ++i) {
+    request.query = queries[i];
+    LATERAL_ASSIGN_OR_RETURN(SearchResponse response, searcher.Search(request));
+    PrintResponse(*collection, request, response, out,
+                  queries.size() > 1 && !out.json ? absl::StrCat("query ", i + 1, ": ", queries[i]) : "");
+    if (queries.size() > 1 && !out.json) std::cout << "\n";
   }
   return absl::OkStatus();
 }
@@ -223,37 +274,51 @@ absl::Status Run(const ParsedFlags& flags) {
 Command SearchCommand() {
   return Command{
       "search",
-      "top-k documents of a collection for a query (PLAID, filters, profile)",
-      "usage: lateral search --model DIR --store DIR --query TEXT [--k 10] [--filter EXPR] [--json]\n"
-      "                      [--ncells N --threshold X --ndocs N] [--exhaustive] [--profile]\n\n"
-      "Encodes the query with the ColBERT model that built the store (another\n"
-      "model is refused) and prints one line per hit: rank, MaxSim score, id and\n"
-      "the start of the text. --json prints an array of {rank, id, score, text,\n"
-      "metadata} instead. With --query -, queries are read from stdin, one per\n"
-      "line, searched in parallel batches, and answered in input order (with\n"
-      "--json: one array per line).\n\n"
-      "--filter keeps documents whose metadata match every clause:\n"
-      "  field = value, field IN (v1, \"v 2\"), field < <= > >= number, joined by AND.\n"
-      "--ncells, --threshold and --ndocs override the PLAID knobs chosen from k;\n"
-      "--exhaustive scores every document exactly (slow; the reference for recall).\n"
-      "--profile prints the time of each stage and the candidate counts on stderr.\n\n"
+      "ranked passages of the collection for a query, in any language",
+      "usage: lateral search QUERY... [-k N] [--mode bm25|colbert|hybrid|rerank] [--where EXPR]\n"
+      "                      [--path GLOBS] [--since DATE] [--until DATE] [--json] [--explain]\n\n"
+      "Prints one entry per passage: rank, score, source path and line span, title, and the passage\n"
+      "with the query's words highlighted. The default mode is hybrid (BM25 and ColBERT candidates fused\n"
+      "by reciprocal rank) when the collection has a ColBERT model, BM25 otherwise. rerank scores BM25's\n"
+      "candidates by exact MaxSim. A query of - reads one query per line from stdin.\n\n"
+      "--where keeps passages whose metadata match every clause: field = value, field IN (a, \"b c\"),\n"
+      "field < <= > >= number, joined by AND. Fields: lang, title, format, path, doc, mtime, and those\n"
+      "kept with `lateral add --metadata-fields`. --path keeps passages whose file matches a glob\n"
+      "(relative to the collection folder); --since/--until compare the file's modification date.\n\n"
       "examples:\n"
-      "  lateral search --model LFM2-ColBERT-350M --store wiki.lateral --query \"what is a panda?\"\n"
-      "  lateral search --model LFM2-ColBERT-350M --store wiki.lateral --query \"Pandas\" \\\n"
-      "      --filter \"lang = de AND year >= 2000\" --k 5 --json\n"
-      "  lateral search --model LFM2-ColBERT-350M --store wiki.lateral --query - < queries.txt\n",
-      {{"model", true, "ColBERT model directory (PyLate layout), the one that built the store", "DIR"},
-       {"store", true, "the collection store directory", "DIR"},
-       {"query", true, "the query text, or - to read one query per line from stdin", "TEXT"},
-       {"k", true, "number of results (default 10)", "N"},
-       {"filter", true, "metadata filter, e.g. \"lang = de AND year >= 2000\"", "EXPR"},
-       {"ncells", true, "centroids probed per query token (default from k)", "N"},
-       {"threshold", true, "centroid score below which tokens are pruned (default from k)", "X"},
-       {"ndocs", true, "documents kept after pruned interaction (default from k)", "N"},
-       {"exhaustive", false, "exact MaxSim over every document instead of PLAID"},
-       {"profile", false, "print stage times and counts on stderr"},
-       {"json", false, "print results as JSON"}},
-      Run};
+      "  lateral search \"how do I undo a commit\"\n"
+      "  lateral search Wie funktioniert die Suche -k 5\n"
+      "  lateral search \"tar extract\" --where \"lang = de\" --path 'pages/**' --json\n"
+      "  lateral search --mode bm25 --explain \"rocksdb compaction\"\n"
+      "  lateral search - --json < queries.txt\n\n"
+      "Raw stores built with `lateral index`: lateral search --store DIR --model DIR --query TEXT\n"
+      "(--ncells, --threshold, --ndocs, --profile as before).\n",
+      {CollectionFlag(),
+       {"k", true, "number of results (default 10; config search.k)", "N"},
+       {"mode", true, "bm25, colbert, hybrid or rerank (default: hybrid with a model, else bm25)", "MODE"},
+       {"where", true, "metadata filter, e.g. \"lang = de AND year >= 2000\"", "EXPR"},
+       {"filter", true, "same as --where", "EXPR"},
+       {"path", true, "only passages of files matching these globs (comma-separated)", "GLOBS"},
+       {"since", true, "only files modified on or after this date (YYYY-MM-DD[THH:MM])", "DATE"},
+       {"until", true, "only files modified on or before this date", "DATE"},
+       {"lang", true, "language of the query for stemming, e.g. de (default: from its script)", "LANG"},
+       {"fusion", true, "hybrid fusion: rrf (default) or weighted", "NAME"},
+       {"colbert-weight", true, "weighted fusion: ColBERT's weight in [0, 1] (default 0.5)", "W"},
+       {"candidates", true, "candidates per retriever for hybrid and rerank (default max(100, 4k))", "N"},
+       {"exhaustive", false, "ColBERT: exact MaxSim over every passage (slow; the reference)"},
+       {"json", false, "print results as JSON (one array per query and line)"},
+       {"explain", false, "stage timings, query terms and per-hit scores and matched terms"},
+       {"full", false, "print whole passages instead of snippets"},
+       {"color", true, "auto, always or never (default auto; NO_COLOR is honoured)", "WHEN"},
+       {"model", true, "another copy of the collection's ColBERT model", "SPEC"},
+       {"query", true, "the query (instead of positional words), or - for stdin", "TEXT"},
+       // Raw stores (lateral index):
+       {"store", true, "search a raw store built by `lateral index` instead of a collection", "DIR"},
+       {"ncells", true, "raw stores: centroids probed per query token", "N"},
+       {"threshold", true, "raw stores: centroid score pruning threshold", "X"},
+       {"ndocs", true, "raw stores: documents kept after pruned interaction", "N"},
+       {"profile", false, "raw stores: stage times on stderr"}},
+      RunSearch};
 }
 
 }  // namespace lateral::cli

@@ -14,7 +14,7 @@ namespace lateral::cli {
 namespace {
 
 absl::Status Run(const ParsedFlags& flags) {
-  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, RequiredFlag(flags, "model"));
+  LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
   if (!flags.positional().empty()) {
     return UsageError(absl::StrCat("unexpected argument \"", flags.positional()[0], "\"; input comes on stdin"));
   }

@@ -161,7 +161,7 @@ TEST_F(CliTest, UsageErrorsExitTwoAndNameTheFlag) {
 TEST_F(CliTest, RuntimeErrorsExitOneAndNameTheFile) {
   Outcome o = Lateral(absl::StrCat("run --model ", Path("missing"), " --ids 1 --out ", Path("x")));
   EXPECT_EQ(o.exit_code, 1);
-  EXPECT_NE(o.err.find("missing/config.json"), std::string::npos) << o.err;
+  EXPECT_NE(o.err.find(Path("missing") + "\" does not exist"), std::string::npos) << o.err;
   o = Lateral(absl::StrCat("run --model ", TestDataPath("lfm2-tiny"), " --ids 70000 --out ", Path("x")));
   EXPECT_EQ(o.exit_code, 1);
   EXPECT_NE(o.err.find("70000"), std::string::npos) << o.err;
@@ -461,9 +461,10 @@ TEST_F(IndexCliTest, SearchErrors) {
   }
 
   // Usage errors.
-  o = Lateral(absl::StrCat("search --model ", Model(), " --query panda"));
-  EXPECT_EQ(o.exit_code, 2);
-  EXPECT_NE(o.err.find("--store"), std::string::npos) << o.err;
+  // Without --store, search looks for a collection (lateral init) and finds none here.
+  o = Lateral(absl::StrCat("search --collection ", Path("nowhere"), " --model ", Model(), " --query panda"));
+  EXPECT_EQ(o.exit_code, 1);
+  EXPECT_NE(o.err.find("lateral init"), std::string::npos) << o.err;
   o = Lateral(absl::StrCat(base, " --k 0"));
   EXPECT_EQ(o.exit_code, 2);
   o = Lateral(absl::StrCat("index stats"));

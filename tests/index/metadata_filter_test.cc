@@ -449,3 +449,39 @@ TEST(MetadataColumnsTest, RandomFiltersAgreeWithAPerSlotOracle) {
 
 }  // namespace
 }  // namespace lateral
+
+namespace lateral {
+namespace {
+
+// MatchesMetadata must agree with the columnar Evaluate slot by slot, and treat
+// a missing field as no match rather than an error.
+TEST(MatchesMetadataTest, AgreesWithColumnsOnEverySlot) {
+  std::vector<std::map<std::string, MetadataValue>> docs = {
+      {{"lang", std::string("de")}, {"year", 2001.0}},
+      {{"lang", std::string("en")}, {"year", 1999.0}},
+      {{"lang", std::string("de")}, {"year", std::string("2020")}},
+      {{"year", 2010.0}},
+      {{"lang", std::string("fr")}, {"year", 2005.0}, {"src", std::string("web")}},
+  };
+  MetadataColumns columns = MetadataColumns::Build(docs);
+  for (const char* text : {"lang = de", "year >= 2000", "lang IN (de, fr) AND year < 2006", "year = 2020",
+                           "lang = en AND year > 1990", "src = web"}) {
+    absl::StatusOr<MetadataFilter> filter = ParseMetadataFilter(text);
+    ASSERT_TRUE(filter.ok()) << filter.status();
+    absl::StatusOr<std::vector<uint8_t>> allowed = columns.Evaluate(*filter);
+    ASSERT_TRUE(allowed.ok()) << allowed.status();
+    for (size_t i = 0; i < docs.size(); ++i) {
+      absl::StatusOr<bool> match = MatchesMetadata(*filter, docs[i]);
+      ASSERT_TRUE(match.ok()) << match.status();
+      EXPECT_EQ(*match, (*allowed)[i] != 0) << text << " on document " << i;
+    }
+  }
+  absl::StatusOr<MetadataFilter> unknown = ParseMetadataFilter("topic = x");
+  ASSERT_TRUE(unknown.ok());
+  absl::StatusOr<bool> match = MatchesMetadata(*unknown, docs[0]);
+  ASSERT_TRUE(match.ok());
+  EXPECT_FALSE(*match);
+}
+
+}  // namespace
+}  // namespace lateral

@@ -66,7 +66,7 @@ TEST(CollectionStoreTest, RoundTripsEverything) {
     auto store = NewStore(path);
     ASSERT_NE(store, nullptr);
     EXPECT_EQ(store->manifest().encoder_identity, "synthetic:dim16");
-    EXPECT_EQ(store->manifest().format_version, 2);
+    EXPECT_EQ(store->manifest().format_version, storage::kFormatVersion);
     auto written = store->Upsert(docs);
     ASSERT_TRUE(written.ok()) << written.status();
     ids = *written;

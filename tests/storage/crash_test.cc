@@ -1,7 +1,11 @@
 // Crash safety: a child process upserts and deletes in a loop and is killed
 // with SIGKILL at some moment; the reopened store must hold every write the
 // child saw acknowledged, at most one more (the one in flight, whole), and
-// satisfy every invariant (documents, codes, external ids and postings agree).
+// satisfy every invariant (documents, codes, external ids, postings, lexical
+// terms, postings and statistics agree; sources are those written). Writes
+// are Upsert, Delete, and Apply combining deletes, upserts (some replacing
+// the deleted), source puts and source deletes. In some rounds a read-only
+// open beside the running writer must see a consistent store too.
 //
 // The child is this test binary re-executed (fork + exec), running the
 // disabled test CrashChild.DISABLED_WriterLoop: a forked copy of a process
@@ -49,28 +53,40 @@ constexpr char kFdEnv[] = "LATERAL_CRASH_FD";
 constexpr int kIdPool = 60;          // external ids doc0..doc59, so upserts often replace
 constexpr int kCompactEvery = 1000;  // operations between Compact() calls in the child
 
-using Model = std::map<std::string, std::string>;  // external id -> text
-
-struct Op {
-  std::vector<DocumentWrite> upserts;
-  std::vector<std::string> deletes;
+struct Model {
+  std::map<std::string, std::string> docs;     // external id -> text
+  std::map<std::string, std::string> sources;  // path -> content hash
+  bool operator==(const Model&) const = default;
 };
+
+using Op = CollectionWrite;
 
 int TokensFor(uint32_t seed) { return 1 + seed % 24; }
 
 // The next operation, from the rng and the current contents.
 Op NextOp(std::mt19937& rng, const Model& model, uint32_t step) {
   Op op;
-  if (!model.empty() && rng() % 10 < 3) {
+  const uint32_t kind = rng() % 10;  // 0-2: Delete, 3-5: Upsert, 6-9: Apply with everything
+  if (!model.docs.empty() && (kind < 3 || kind >= 6)) {
     const int n = 1 + rng() % 2;
     for (int i = 0; i < n; ++i) {
-      auto it = model.begin();
-      std::advance(it, rng() % model.size());
+      auto it = model.docs.begin();
+      std::advance(it, rng() % model.docs.size());
       if (std::find(op.deletes.begin(), op.deletes.end(), it->first) == op.deletes.end()) {
         op.deletes.push_back(it->first);
       }
     }
-    return op;
+    if (kind < 3) return op;
+  }
+  if (kind >= 6) {
+    if (rng() % 2) op.delete_sources.push_back(absl::StrCat("src/", rng() % 12));
+    SourceRecord source;
+    source.path = absl::StrCat("src/", rng() % 12);
+    source.content_sha256 = absl::StrCat("sha of step ", step);
+    source.size = step;
+    source.mtime_ns = -int64_t{step};
+    source.format = "text";
+    op.put_sources.push_back(source);
   }
   const int n = 1 + rng() % 4;
   std::vector<std::string> ids;
@@ -81,26 +97,43 @@ Op NextOp(std::mt19937& rng, const Model& model, uint32_t step) {
     op.upserts.push_back(TestDocument(id, seed, TokensFor(seed)));
     ids.push_back(id);
   }
+  if (!op.put_sources.empty()) op.put_sources[0].document_ids = ids;
   return op;
 }
 
 void ApplyToModel(const Op& op, Model* model) {
-  for (const DocumentWrite& w : op.upserts) (*model)[w.record.external_id] = w.record.text;
-  for (const std::string& id : op.deletes) model->erase(id);
+  for (const std::string& id : op.deletes) model->docs.erase(id);
+  for (const DocumentWrite& w : op.upserts) model->docs[w.record.external_id] = w.record.text;
+  for (const std::string& path : op.delete_sources) model->sources.erase(path);
+  for (const SourceRecord& source : op.put_sources) model->sources[source.path] = source.content_sha256;
 }
 
 absl::Status ApplyToStore(const Op& op, CollectionStore* store) {
-  if (!op.deletes.empty()) return store->Delete(op.deletes);
-  return store->Upsert(op.upserts).status();
+  if (op.put_sources.empty() && op.delete_sources.empty()) {
+    if (op.upserts.empty()) return store->Delete(op.deletes);
+    if (op.deletes.empty()) return store->Upsert(op.upserts).status();
+  }
+  return store->Apply(op).status();
 }
 
 absl::StatusOr<Model> LoadModel(const StoreSnapshot& snapshot) {
   Model model;
   absl::Status s = snapshot.ForEachDocument([&](uint32_t, const DocumentRecord& r) {
-    model[r.external_id] = r.text;
+    model.docs[r.external_id] = r.text;
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
+  s = snapshot.ForEachSource([&](const SourceRecord& source) {
+    model.sources[source.path] = source.content_sha256;
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  auto num_sources = snapshot.NumSources();
+  if (!num_sources.ok()) return num_sources.status();
+  if (*num_sources != static_cast<int64_t>(model.sources.size())) {
+    return absl::InternalError(
+        absl::StrCat("NumSources() ", *num_sources, " but ", model.sources.size(), " source records"));
+  }
   return model;
 }
 
@@ -196,6 +229,15 @@ bool DrainAcks(int fd, std::chrono::steady_clock::time_point deadline, std::stri
     if (at == std::string::npos || !absl::SimpleAtoi(record.text.substr(at + 6), &seed)) {
       return absl::InternalError(absl::StrCat("unexpected text ", record.text));
     }
+    auto terms = snapshot.GetLexicalTerms(doc_id);
+    if (!terms.ok()) return terms.status();
+    const LexicalTerms expected_terms = storage::SortedTerms(testing::TestTerms(seed));
+    if (expected_terms.term_frequencies.empty() ? terms->has_value()
+                                                : (!terms->has_value() ||
+                                                   (*terms)->term_frequencies != expected_terms.term_frequencies ||
+                                                   (*terms)->length != expected_terms.length)) {
+      return absl::InternalError(absl::StrCat("lexical terms of doc ", doc_id, " do not belong to ", record.text));
+    }
     auto codes = snapshot.GetCodes(doc_id);
     if (!codes.ok()) return codes.status();
     // The store keeps tokens grouped by centroid.
@@ -211,8 +253,8 @@ bool DrainAcks(int fd, std::chrono::steady_clock::time_point deadline, std::stri
   return ::testing::AssertionSuccess();
 }
 
-// No external id may point to a missing document, and the id counter must be
-// past every id in use.
+// No external id or terms record may point to a missing document, and the
+// id counter must be past every id in use.
 ::testing::AssertionResult NoOrphans(const std::string& path) {
   RawDb raw(path);
   if (!raw.ok()) return ::testing::AssertionFailure() << "cannot open " << path;
@@ -223,6 +265,12 @@ bool DrainAcks(int fd, std::chrono::steady_clock::time_point deadline, std::stri
     auto doc_id = storage::ParseDocIdKey(value);
     if (!doc_id || !documents.count(*doc_id)) {
       return ::testing::AssertionFailure() << "external id " << key << " points to a missing document";
+    }
+  }
+  for (const auto& [key, value] : raw.Scan(storage::kDocTermsFamily)) {
+    auto doc_id = storage::ParseDocIdKey(key);
+    if (!doc_id || !documents.count(*doc_id)) {
+      return ::testing::AssertionFailure() << "lexical terms of a missing document";
     }
   }
   std::string next;
@@ -277,6 +325,19 @@ TEST(CrashSafetyTest, KilledWriterLeavesAConsistentStore) {
            std::chrono::steady_clock::now() - start < std::chrono::seconds(5)) {
       alive = DrainAcks(fd, std::chrono::steady_clock::now() + std::chrono::milliseconds(5), &bytes);
     }
+    if (alive && delays_ms[round] >= 40) {
+      // A read-only open beside the running writer sees a consistent store.
+      StoreOptions read_only;
+      read_only.read_only = true;
+      auto reader = CollectionStore::Open(path, TestManifest(), read_only);
+      EXPECT_TRUE(reader.ok()) << reader.status();
+      if (reader.ok()) {
+        auto snapshot = (*reader)->Snapshot();
+        EXPECT_TRUE(CheckStoreInvariants(*snapshot, testing::kTestCentroids));
+        EXPECT_TRUE(CodesMatchTexts(*snapshot));
+        EXPECT_TRUE(LoadModel(*snapshot).ok());
+      }
+    }
     if (alive)
       alive = DrainAcks(fd, std::chrono::steady_clock::now() + std::chrono::milliseconds(delays_ms[round]),
                         &bytes);
@@ -305,8 +366,10 @@ TEST(CrashSafetyTest, KilledWriterLeavesAConsistentStore) {
     auto recovered = LoadModel(*snapshot);
     ASSERT_TRUE(recovered.ok()) << recovered.status();
     EXPECT_TRUE(*recovered == model || *recovered == with_in_flight)
-        << acked << " acked operations; recovered " << recovered->size() << " documents, expected "
-        << model.size() << " (or " << with_in_flight.size() << ")";
+        << acked << " acked operations; recovered " << recovered->docs.size() << " documents and "
+        << recovered->sources.size() << " sources, expected " << model.docs.size() << " and "
+        << model.sources.size() << " (or " << with_in_flight.docs.size() << " and "
+        << with_in_flight.sources.size() << ")";
     EXPECT_TRUE(CheckStoreInvariants(*snapshot, testing::kTestCentroids));
     EXPECT_TRUE(CodesMatchTexts(*snapshot));
     snapshot.reset();

@@ -1,6 +1,6 @@
 // Direct RocksDB access to a closed store, for tests that inspect what the
 // API cannot show (orphan keys) or damage a store on purpose. The postings
-// family gets the store's merge operator: a store's WAL and SSTs hold merge
+// and lexical_postings families get the store's merge operators: a store's WAL and SSTs hold merge
 // operands that RocksDB cannot flush, compact or read without it.
 #pragma once
 
@@ -12,6 +12,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "storage/key_format.h"
+#include "storage/rocksdb_lexical.h"
 #include "storage/rocksdb_postings.h"
 
 namespace lateral::testing {
@@ -27,6 +28,7 @@ class RawDb {
     for (const std::string& name : names) {
       rocksdb::ColumnFamilyOptions options;
       if (name == storage::kPostingsFamily) options.merge_operator = storage::PostingsMergeOperator();
+      if (name == storage::kLexicalPostingsFamily) options.merge_operator = storage::LexicalMergeOperator();
       descriptors.emplace_back(name, options);
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <random>
 #include <string>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/collection_store.h"
+#include "storage/lexical_types.h"
 
 #define LATERAL_ASSERT_OK(expr)            \
   do {                                     \
@@ -74,7 +76,30 @@ inline CodecParts TestCodec(int num_centroids = kTestCentroids) {
   return c;
 }
 
-// A document with `n_tokens` tokens whose centroids and codes derive from `seed`.
+// Lexical terms of the test documents come from a small vocabulary (some
+// terms multi-byte UTF-8), so that postings lists are long and shared.
+constexpr int kTestVocabulary = 48;
+inline std::string TestTerm(int i) { return i % 7 == 0 ? absl::StrCat("\xC3\xA9t\xC3\xA9", i) : absl::StrCat("w", i); }
+
+// 0 to 6 distinct terms with frequencies 1 to 3, derived from `seed`.
+inline LexicalTerms TestTerms(uint32_t seed) {
+  std::mt19937 rng(seed ^ 0x5bd1e995u);
+  LexicalTerms terms;
+  const int n = rng() % 7;
+  std::vector<int> picked;
+  while (static_cast<int>(picked.size()) < n) {
+    const int t = rng() % kTestVocabulary;
+    if (std::find(picked.begin(), picked.end(), t) != picked.end()) continue;
+    picked.push_back(t);
+    const uint32_t tf = 1 + rng() % 3;
+    terms.term_frequencies.emplace_back(TestTerm(t), tf);
+    terms.length += tf;
+  }
+  return terms;
+}
+
+// A document with `n_tokens` tokens whose centroids, codes and lexical terms
+// derive from `seed`.
 inline DocumentWrite TestDocument(const std::string& external_id, uint32_t seed, int n_tokens = 8,
                                   int num_centroids = kTestCentroids) {
   std::mt19937 rng(seed);
@@ -86,8 +111,18 @@ inline DocumentWrite TestDocument(const std::string& external_id, uint32_t seed,
   for (int t = 0; t < n_tokens; ++t) w.codes.centroid_ids.push_back(rng() % num_centroids);
   for (int b = 0; b < n_tokens * kTestCodeBytes; ++b)
     w.codes.residual_codes.push_back(static_cast<char>(rng()));
+  w.lexical = TestTerms(seed);
   return w;
 }
+
+// The same document for a lexical-only store: no codes.
+inline DocumentWrite TestLexicalDocument(const std::string& external_id, uint32_t seed) {
+  DocumentWrite w = TestDocument(external_id, seed, 1);
+  w.codes = DocumentCodes();
+  return w;
+}
+
+inline Manifest LexicalOnlyManifest() { return Manifest(); }
 
 inline bool SameRecord(const DocumentRecord& a, const DocumentRecord& b) {
   return a.external_id == b.external_id && a.text == b.text && a.metadata == b.metadata;
@@ -121,9 +156,21 @@ inline StoreCounts Count(const StoreSnapshot& snapshot, int num_centroids = kTes
 //   - every codes entry belongs to a document;
 //   - every posting (c, d) points to a live document whose codes contain c;
 //   - every document's distinct centroids all have their posting;
-//   - NumDocuments() equals the number of documents.
+//   - NumDocuments() equals the number of documents;
+//   - CheckLexicalInvariants.
 // Orphan external ids (pointing to no document) are checked by the caller
 // with RocksDB directly, as the API offers no scan of them.
 ::testing::AssertionResult CheckStoreInvariants(const StoreSnapshot& snapshot, int num_centroids);
+
+// The lexical side, for any store: every document's stored terms are valid,
+// the postings of every term of TestTerm(0 .. kTestVocabulary) and of every
+// stored term are exactly (doc, tf, length) of the live documents holding
+// it, ascending, and GetLexicalStats() counts the documents with terms and
+// sums their lengths.
+::testing::AssertionResult CheckLexicalInvariants(const StoreSnapshot& snapshot);
+
+// The expected postings of a document set: term -> postings by ascending id.
+std::map<std::string, std::vector<LexicalPosting>> ExpectedPostings(
+    const std::map<uint32_t, LexicalTerms>& terms_of);
 
 }  // namespace lateral::testing

@@ -1,0 +1,92 @@
+// Search over a collection: BM25, ColBERT (PLAID), their fusion, or BM25
+// candidates re-ranked by exact MaxSim; filters; per-stage timings.
+//
+// CollectionSearcher borrows an open Collection and loads the dense side
+// (encoder, in-memory index) only when a mode needs it, so a BM25 search
+// touches nothing but the posting lists of the query's terms and the records
+// of the hits. One searcher serves many queries; not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cli/collection/collection.h"
+#include "index/metadata_filter.h"
+#include "index/searchable_index.h"
+#include "ingest/walk/glob.h"
+#include "query/plaid_searcher.h"
+
+namespace lateral::cli {
+
+enum class SearchMode { kBm25, kColbert, kHybrid, kRerank };
+
+struct SearchRequest {
+  std::string query;
+  SearchMode mode = SearchMode::kBm25;
+  int k = 10;
+  bool weighted_fusion = false;  // else reciprocal-rank fusion
+  double colbert_weight = 0.5;   // weighted fusion only
+  std::string lang;              // analyser language for the query ("" = from its script)
+  std::optional<MetadataFilter> where;
+  std::vector<ingest::GlobPattern> path_globs;  // any must match the source path
+  int candidates = 0;            // per retriever for hybrid / rerank; 0 = max(100, 4k)
+  bool exhaustive = false;       // ColBERT: exact MaxSim over every passage (the oracle)
+};
+
+struct ResultHit {
+  uint32_t doc_id = 0;
+  float score = 0;                // of the mode: BM25, MaxSim, or the fused score
+  std::optional<float> bm25, colbert;
+  int bm25_rank = 0, colbert_rank = 0;  // 1-based within each retriever; 0 = not retrieved by it
+  DocumentRecord record;
+};
+
+struct QueryTermStat {
+  std::string term;
+  int64_t document_frequency = 0;
+};
+
+struct SearchResponse {
+  std::vector<ResultHit> hits;
+  std::vector<std::pair<std::string, double>> timings_ms;  // stage name -> wall time
+  std::vector<QueryTermStat> query_terms;                  // analysed query terms (BM25 modes)
+  std::optional<SearchProfile> colbert_profile;
+};
+
+class CollectionSearcher {
+ public:
+  explicit CollectionSearcher(Collection& collection) : collection_(collection) {}
+
+  absl::StatusOr<SearchResponse> Search(const SearchRequest& request);
+
+  // Loads the encoder and the index now (otherwise the first ColBERT search
+  // does), reporting the time on `timings` when given.
+  absl::Status LoadDense(std::vector<std::pair<std::string, double>>* timings = nullptr);
+
+ private:
+  struct Ranked {
+    uint32_t doc_id;
+    float score;
+  };
+  absl::StatusOr<std::vector<Ranked>> Bm25(const SearchRequest& request, size_t want, SearchResponse& response);
+  absl::StatusOr<std::vector<Ranked>> Colbert(const SearchRequest& request, size_t want,
+                                              const std::vector<uint32_t>* only_docs, SearchResponse& response);
+  // Post-filter on what the record says (metadata --where, path globs).
+  absl::StatusOr<bool> Passes(const SearchRequest& request, const DocumentRecord& record) const;
+  absl::StatusOr<DocumentRecord> Record(uint32_t doc_id);
+
+  Collection& collection_;
+  std::shared_ptr<const StoreSnapshot> snapshot_;
+  std::shared_ptr<SearchableIndex> index_;
+  std::unique_ptr<PlaidSearcher> plaid_;
+};
+
+// "bm25" | "colbert" | "hybrid" | "rerank"
+std::string_view SearchModeName(SearchMode mode);
+
+}  // namespace lateral::cli

@@ -1,0 +1,432 @@
+#include "ingest/pipeline/ingester.h"
+
+#include <sys/stat.h>
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <memory>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "common/mapped_file.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
+#include "index/residual_codec.h"
+#include "index/index_builder.h"
+#include "ingest/text/chunker.h"
+#include "ingest/walk/binary_sniff.h"
+
+namespace lateral::ingest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// What the parallel stage decided for one file, and what it produced.
+struct FileJob {
+  WalkedFile file;
+  Format format = Format::kText;
+  enum class Outcome { kUnchanged, kTouched, kWrite, kSkip, kFail } outcome = Outcome::kFail;
+  std::optional<SourceRecord> previous;
+  SourceRecord record;
+  std::vector<DocumentRecord> passages;
+  std::vector<LexicalTerms> terms;
+  std::vector<TokenEmbeddings> embeddings;  // with an encoder
+  std::string note;                         // why skipped / failed / written without text
+  int64_t encoded_tokens = 0;
+};
+
+std::string LanguageOf(const DocumentRecord& record) {
+  auto it = record.metadata.find("lang");
+  if (it == record.metadata.end()) return "";
+  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
+  return "";
+}
+
+class Pipeline {
+ public:
+  Pipeline(CollectionStore& store, const IngestOptions& options) : store_(store), options_(options) {}
+
+  absl::StatusOr<IngestReport> Run(const std::vector<std::string>& paths) {
+    start_ = Clock::now();
+    if (options_.analyzer == nullptr) return absl::InvalidArgumentError("Ingest: an analyzer is required");
+    for (const std::string& p : paths) explicit_paths_.insert(AbsolutePath(p));
+
+    Report("scanning");
+    std::vector<WalkedFile> files;
+    LATERAL_RETURN_IF_ERROR(WalkPaths(
+        paths, options_.walk, [&](const WalkedFile& f) { files.push_back(f); },
+        [&](const SkippedPath& s) { report_.skipped.push_back({s.path, s.reason}); }));
+    progress_.files_total = static_cast<int64_t>(files.size());
+    for (const WalkedFile& f : files) progress_.bytes_total += static_cast<int64_t>(f.size);
+    report_.files_seen = progress_.files_total;
+
+    snapshot_ = store_.Snapshot();
+    if (options_.encoder != nullptr) {
+      LATERAL_ASSIGN_OR_RETURN(std::optional<CodecParts> parts, snapshot_->GetCodec());
+      if (parts.has_value()) {
+        LATERAL_ASSIGN_OR_RETURN(ResidualCodec codec,
+                                 ResidualCodec::FromParts(parts->dim, parts->nbits, std::move(parts->centroids),
+                                                          std::move(parts->bucket_cutoffs),
+                                                          std::move(parts->bucket_weights)));
+        codec_ = std::make_unique<ResidualCodec>(std::move(codec));
+      }
+    }
+
+    Report("ingesting");
+    size_t next = 0;
+    const size_t max_in_flight = 2 * static_cast<size_t>(tbb::this_task_arena::max_concurrency());
+    tbb::parallel_pipeline(
+        max_in_flight,
+        tbb::make_filter<void, FileJob*>(tbb::filter_mode::serial_in_order,
+                                         [&](tbb::flow_control& control) -> FileJob* {
+                                           if (next >= files.size() || !status_.ok() || Cancelled()) {
+                                             control.stop();
+                                             return nullptr;
+                                           }
+                                           auto* job = new FileJob;
+                                           job->file = std::move(files[next++]);
+                                           return job;
+                                         }) &
+            tbb::make_filter<FileJob*, FileJob*>(tbb::filter_mode::parallel,
+                                                 [&](FileJob* job) {
+                                                   if (status_.ok()) Prepare(*job);
+                                                   return job;
+                                                 }) &
+            tbb::make_filter<FileJob*, void>(tbb::filter_mode::serial_in_order, [&](FileJob* job) {
+              std::unique_ptr<FileJob> owned(job);
+              if (status_.ok()) Finish(std::move(owned));
+            }));
+    if (status_.ok() && !buffered_.empty()) status_ = TrainAndFlush();
+    if (!status_.ok()) return status_;
+    report_.cancelled = Cancelled();
+    if (options_.remove_missing && !report_.cancelled) {
+      Report("removing");
+      LATERAL_RETURN_IF_ERROR(RemoveMissing(paths));
+    }
+    report_.seconds = Seconds();
+    Report("done");
+    return report_;
+  }
+
+ private:
+  bool Cancelled() const { return options_.should_stop && options_.should_stop(); }
+  double Seconds() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  void Report(const char* phase) {
+    progress_.phase = phase;
+    progress_.seconds = Seconds();
+    if (options_.progress) options_.progress(progress_);
+  }
+
+  std::optional<Format> FormatFor(const WalkedFile& file) const {
+    if (options_.forced_format.has_value()) return options_.forced_format;
+    std::optional<Format> format = FormatFromPath(file.path);
+    // A file named on the command line is read as text whatever its name;
+    // inside folders only known extensions are taken.
+    if (!format.has_value() && explicit_paths_.contains(file.path)) return Format::kText;
+    return format;
+  }
+
+  int CountTokens(std::string_view text) const {
+    if (options_.encoder == nullptr) return ApproximateTokenCount(text);
+    absl::StatusOr<std::vector<int32_t>> ids = options_.encoder->tokenizer().Encode(text, false);
+    // Invalid UTF-8 cannot reach here (extraction validated it); count bytes
+    // as a safe over-estimate if it ever does.
+    return ids.ok() ? static_cast<int>(ids->size()) : static_cast<int>(text.size());
+  }
+
+  // The parallel stage: everything about one file that needs no ordering.
+  void Prepare(FileJob& job) {
+    const WalkedFile& file = job.file;
+    std::optional<Format> format = FormatFor(file);
+    if (!format.has_value()) {
+      job.outcome = FileJob::Outcome::kSkip;
+      job.note = "unsupported file type";
+      return;
+    }
+    job.format = *format;
+    absl::StatusOr<std::optional<SourceRecord>> previous = snapshot_->GetSource(file.path);
+    if (!previous.ok()) {
+      job.outcome = FileJob::Outcome::kFail;
+      job.note = std::string(previous.status().message());
+      return;
+    }
+    job.previous = std::move(*previous);
+    const std::string fingerprint = options_.fingerprint_for_format ? options_.fingerprint_for_format(job.format)
+                                                                    : options_.settings_fingerprint;
+    const bool same_settings = job.previous.has_value() && job.previous->settings_fingerprint == fingerprint;
+    if (same_settings && job.previous->size == file.size && job.previous->mtime_ns == file.mtime_ns) {
+      job.outcome = FileJob::Outcome::kUnchanged;
+      return;
+    }
+    absl::StatusOr<MappedFile> mapped = MappedFile::Open(file.path);
+    if (!mapped.ok()) {
+      job.outcome = FileJob::Outcome::kFail;
+      job.note = std::string(mapped.status().message());
+      return;
+    }
+    std::string_view bytes(reinterpret_cast<const char*>(mapped->data()), mapped->size());
+    job.record.path = file.path;
+    job.record.content_sha256 = Sha256Hex(bytes);
+    job.record.size = bytes.size();
+    job.record.mtime_ns = file.mtime_ns;
+    job.record.format = std::string(FormatName(job.format));
+    job.record.settings_fingerprint = fingerprint;
+    job.record.indexed_at_unix = static_cast<int64_t>(std::time(nullptr));
+    if (same_settings && job.previous->content_sha256 == job.record.content_sha256) {
+      job.outcome = FileJob::Outcome::kTouched;  // only the stat changed (touch, copy, checkout)
+      job.record.document_ids = job.previous->document_ids;
+      job.record.indexed_at_unix = job.previous->indexed_at_unix;
+      return;
+    }
+    job.outcome = FileJob::Outcome::kWrite;
+    if (bytes.empty()) {
+      job.note = "empty file";
+      return;
+    }
+    if (job.format != Format::kPdf && LooksBinary(bytes.substr(0, std::min(bytes.size(), kSniffBytes)))) {
+      job.note = "binary file";
+      return;
+    }
+    PassageOptions passage_options;
+    passage_options.extract = options_.extract;
+    passage_options.chunk.max_tokens = options_.chunk_tokens;
+    passage_options.chunk.overlap_tokens = options_.overlap_tokens;
+    passage_options.count_tokens = [this](std::string_view text) { return CountTokens(text); };
+    absl::StatusOr<std::vector<DocumentRecord>> passages =
+        BuildPassages(job.format, bytes, file.path, file.mtime_ns, passage_options);
+    if (!passages.ok()) {
+      job.outcome = FileJob::Outcome::kFail;
+      job.note = std::string(passages.status().message());
+      return;
+    }
+    job.passages = std::move(*passages);
+    if (job.passages.empty()) job.note = "no text";
+    job.terms.reserve(job.passages.size());
+    for (const DocumentRecord& passage : job.passages) {
+      job.terms.push_back(options_.analyzer->Terms(passage.text, LanguageOf(passage)));
+    }
+    if (options_.encoder != nullptr && !job.passages.empty()) {
+      std::vector<std::string> texts;
+      texts.reserve(job.passages.size());
+      for (const DocumentRecord& passage : job.passages) texts.push_back(passage.text);
+      absl::StatusOr<std::vector<TokenEmbeddings>> embeddings = options_.encoder->EncodeDocuments(texts);
+      if (!embeddings.ok()) {
+        job.outcome = FileJob::Outcome::kFail;
+        job.note = absl::StrCat("encoding failed: ", embeddings.status().message());
+        return;
+      }
+      job.embeddings = std::move(*embeddings);
+      for (const TokenEmbeddings& e : job.embeddings) job.encoded_tokens += e.num_vectors;
+    }
+  }
+
+  // The ordered stage: codes, the atomic write, counters.
+  void Finish(std::unique_ptr<FileJob> job) {
+    ++progress_.files_done;
+    progress_.bytes_done += static_cast<int64_t>(job->file.size);
+    switch (job->outcome) {
+      case FileJob::Outcome::kUnchanged:
+        ++report_.unchanged;
+        break;
+      case FileJob::Outcome::kTouched: {
+        ++report_.unchanged;
+        CollectionWrite write;
+        write.put_sources.push_back(job->record);
+        absl::StatusOr<std::vector<uint32_t>> applied = store_.Apply(write);
+        if (!applied.ok()) status_ = applied.status();
+        break;
+      }
+      case FileJob::Outcome::kSkip:
+        report_.skipped.push_back({job->file.path, job->note});
+        break;
+      case FileJob::Outcome::kFail:
+        report_.failed.push_back({job->file.path, job->note});
+        break;
+      case FileJob::Outcome::kWrite:
+        if (!job->note.empty()) report_.skipped.push_back({job->file.path, job->note});
+        if (options_.encoder != nullptr && codec_ == nullptr && !job->passages.empty()) {
+          buffered_tokens_ += job->encoded_tokens;
+          buffered_bytes_ += static_cast<int64_t>(job->file.size);
+          buffered_.push_back(std::move(job));
+          if (buffered_tokens_ >= options_.codec_sample_tokens) status_ = TrainAndFlush();
+        } else {
+          status_ = Write(*job);
+        }
+        break;
+    }
+    Report("ingesting");
+  }
+
+  // Trains the codec on the buffered files' vectors, stores it, and writes
+  // the buffered files.
+  absl::Status TrainAndFlush() {
+    Report("training");
+    const int dim = options_.encoder->dim();
+    std::vector<float> sample;
+    sample.reserve(static_cast<size_t>(buffered_tokens_) * dim);
+    for (const auto& job : buffered_) {
+      for (const TokenEmbeddings& e : job->embeddings) sample.insert(sample.end(), e.vectors.begin(), e.vectors.end());
+    }
+    const int64_t n = static_cast<int64_t>(sample.size() / dim);
+    // The codec's centroid count follows the collection's expected size: the
+    // bytes of this run scaled by the tokens per byte seen so far.
+    double tokens_per_byte = buffered_bytes_ > 0 ? static_cast<double>(buffered_tokens_) / buffered_bytes_ : 0;
+    int64_t expected_tokens = std::max<int64_t>(n, static_cast<int64_t>(tokens_per_byte * progress_.bytes_total));
+    CodecOptions codec_options;
+    codec_options.nbits = store_.manifest().nbits;
+    LATERAL_ASSIGN_OR_RETURN(ResidualCodec codec,
+                             ResidualCodec::Train(sample.data(), n, dim, expected_tokens, codec_options));
+    CodecParts parts{codec.dim(), codec.nbits(), codec.centroids(), codec.bucket_cutoffs(), codec.bucket_weights()};
+    LATERAL_RETURN_IF_ERROR(store_.PutCodec(parts));
+    report_.codec_centroids = codec.num_centroids();
+    codec_ = std::make_unique<ResidualCodec>(std::move(codec));
+    std::vector<std::unique_ptr<FileJob>> jobs = std::move(buffered_);
+    buffered_.clear();
+    for (const auto& job : jobs) LATERAL_RETURN_IF_ERROR(Write(*job));
+    Report("ingesting");
+    return absl::OkStatus();
+  }
+
+  absl::Status Write(FileJob& job) {
+    CollectionWrite write;
+    absl::flat_hash_set<std::string> new_ids;
+    for (size_t i = 0; i < job.passages.size(); ++i) {
+      DocumentWrite document;
+      document.record = std::move(job.passages[i]);
+      document.lexical = std::move(job.terms[i]);
+      if (codec_ != nullptr) {
+        const TokenEmbeddings& e = job.embeddings[i];
+        document.codes.centroid_ids.resize(e.num_vectors);
+        document.codes.residual_codes.resize(static_cast<size_t>(e.num_vectors) * codec_->code_bytes());
+        codec_->Encode(e.vectors.data(), e.num_vectors, document.codes.centroid_ids.data(),
+                       reinterpret_cast<uint8_t*>(document.codes.residual_codes.data()));
+      }
+      new_ids.insert(document.record.external_id);
+      job.record.document_ids.push_back(document.record.external_id);
+      write.upserts.push_back(std::move(document));
+    }
+    if (job.previous.has_value()) {
+      for (const std::string& id : job.previous->document_ids) {
+        if (!new_ids.contains(id)) write.deletes.push_back(id);
+      }
+    }
+    write.put_sources.push_back(job.record);
+    absl::StatusOr<std::vector<uint32_t>> applied = store_.Apply(write);
+    if (!applied.ok()) {
+      return absl::Status(applied.status().code(),
+                          absl::StrCat("writing ", job.file.path, ": ", applied.status().message()));
+    }
+    if (job.previous.has_value()) {
+      ++report_.updated;
+    } else {
+      ++report_.added;
+    }
+    report_.passages_written += static_cast<int64_t>(write.upserts.size());
+    report_.passages_deleted += static_cast<int64_t>(write.deletes.size());
+    report_.bytes_read += static_cast<int64_t>(job.record.size);
+    for (const DocumentWrite& d : write.upserts) {
+      report_.tokens += d.lexical.length;
+      report_.encoded_tokens += static_cast<int64_t>(d.codes.centroid_ids.size());
+    }
+    progress_.passages = report_.passages_written;
+    progress_.tokens = report_.tokens;
+    progress_.encoded_tokens = report_.encoded_tokens;
+    return absl::OkStatus();
+  }
+
+  // Deletes sources under the walked folders whose files are gone.
+  absl::Status RemoveMissing(const std::vector<std::string>& paths) {
+    std::vector<std::string> roots;
+    for (const std::string& p : paths) {
+      std::string root = AbsolutePath(p);
+      std::error_code ec;
+      if (std::filesystem::is_directory(root, ec)) roots.push_back(root == "/" ? root : root + "/");
+    }
+    if (roots.empty()) return absl::OkStatus();
+    std::vector<SourceRecord> gone;
+    std::unique_ptr<StoreSnapshot> snapshot = store_.Snapshot();
+    LATERAL_RETURN_IF_ERROR(snapshot->ForEachSource([&](const SourceRecord& source) {
+      bool under = std::any_of(roots.begin(), roots.end(),
+                               [&](const std::string& r) { return source.path.rfind(r, 0) == 0; });
+      if (!under) return absl::OkStatus();
+      struct stat st;
+      if (::lstat(source.path.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) gone.push_back(source);
+      return absl::OkStatus();
+    }));
+    for (const SourceRecord& source : gone) {
+      CollectionWrite write;
+      write.deletes = source.document_ids;
+      write.delete_sources.push_back(source.path);
+      LATERAL_RETURN_IF_ERROR(store_.Apply(write).status());
+      ++report_.removed;
+      report_.passages_deleted += static_cast<int64_t>(source.document_ids.size());
+    }
+    return absl::OkStatus();
+  }
+
+  CollectionStore& store_;
+  const IngestOptions& options_;
+  Clock::time_point start_;
+  absl::flat_hash_set<std::string> explicit_paths_;
+  std::unique_ptr<StoreSnapshot> snapshot_;
+  std::unique_ptr<ResidualCodec> codec_;
+  std::vector<std::unique_ptr<FileJob>> buffered_;
+  int64_t buffered_tokens_ = 0, buffered_bytes_ = 0;
+  IngestProgress progress_;
+  IngestReport report_;
+  absl::Status status_;
+};
+
+}  // namespace
+
+std::string AbsolutePath(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::path absolute = std::filesystem::absolute(path, ec);
+  if (ec) return path;
+  std::string normal = absolute.lexically_normal().string();
+  while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+  return normal;
+}
+
+absl::StatusOr<IngestReport> Ingest(CollectionStore& store, const std::vector<std::string>& paths,
+                                    const IngestOptions& options) {
+  Pipeline pipeline(store, options);
+  return pipeline.Run(paths);
+}
+
+absl::StatusOr<int64_t> RemoveSources(CollectionStore& store, const std::vector<std::string>& paths) {
+  std::unique_ptr<StoreSnapshot> snapshot = store.Snapshot();
+  std::vector<SourceRecord> matched;
+  absl::flat_hash_set<std::string> seen;
+  for (const std::string& p : paths) {
+    const std::string path = AbsolutePath(p);
+    const std::string prefix = path == "/" ? path : path + "/";
+    size_t before = matched.size();
+    LATERAL_RETURN_IF_ERROR(snapshot->ForEachSource([&](const SourceRecord& source) {
+      if ((source.path == path || source.path.rfind(prefix, 0) == 0) && seen.insert(source.path).second) {
+        matched.push_back(source);
+      }
+      return absl::OkStatus();
+    }));
+    if (matched.size() == before && !seen.contains(path)) {
+      return absl::NotFoundError(absl::StrCat(p, ": no source of the collection is at or under this path"));
+    }
+  }
+  for (const SourceRecord& source : matched) {
+    CollectionWrite write;
+    write.deletes = source.document_ids;
+    write.delete_sources.push_back(source.path);
+    LATERAL_RETURN_IF_ERROR(store.Apply(write).status());
+  }
+  return static_cast<int64_t>(matched.size());
+}
+
+}  // namespace lateral::ingest
