@@ -372,6 +372,7 @@ class RocksDbCollectionStore final : public CollectionStore {
   }
   absl::StatusOr<uint64_t> DiskBytes() const override;
   absl::Status Compact() override;
+  absl::Status Flush() override;
 
  private:
   // A document as validated and encoded before anything is written.
@@ -862,6 +863,13 @@ absl::StatusOr<uint64_t> RocksDbCollectionStore::DiskBytes() const {
   }
   if (ec) return absl::UnavailableError(absl::StrCat(path_, ": listing the store's files: ", ec.message()));
   return total;
+}
+
+absl::Status RocksDbCollectionStore::Flush() {
+  LATERAL_RETURN_IF_ERROR(CheckWritable("flush"));
+  rocksdb::FlushOptions flush;
+  flush.wait = true;
+  return FromRocksDbStatus(db_->Flush(flush, cf_.all()), path_, "flushing memtables");
 }
 
 absl::Status RocksDbCollectionStore::Compact() {

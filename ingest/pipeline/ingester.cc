@@ -1,10 +1,12 @@
 #include "ingest/pipeline/ingester.h"
 
 #include <sys/stat.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_pipeline.h>
 #include <tbb/task_arena.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -37,10 +39,20 @@ struct FileJob {
   SourceRecord record;
   std::vector<DocumentRecord> passages;
   std::vector<LexicalTerms> terms;
-  std::vector<TokenEmbeddings> embeddings;  // with an encoder
+  std::vector<TokenEmbeddings> embeddings;  // with an encoder, until compressed into `codes`
+  std::vector<DocumentCodes> codes;         // per passage, when the codec existed at encoding time
   std::string note;                         // why skipped / failed / written without text
   int64_t encoded_tokens = 0;
 };
+
+DocumentCodes Compress(const ResidualCodec& codec, const TokenEmbeddings& e) {
+  DocumentCodes codes;
+  codes.centroid_ids.resize(e.num_vectors);
+  codes.residual_codes.resize(static_cast<size_t>(e.num_vectors) * codec.code_bytes());
+  codec.Encode(e.vectors.data(), e.num_vectors, codes.centroid_ids.data(),
+               reinterpret_cast<uint8_t*>(codes.residual_codes.data()));
+  return codes;
+}
 
 std::string LanguageOf(const DocumentRecord& record) {
   auto it = record.metadata.find("lang");
@@ -76,6 +88,7 @@ class Pipeline {
                                                           std::move(parts->bucket_cutoffs),
                                                           std::move(parts->bucket_weights)));
         codec_ = std::make_unique<ResidualCodec>(std::move(codec));
+        ready_codec_.store(codec_.get(), std::memory_order_release);
       }
     }
 
@@ -104,12 +117,15 @@ class Pipeline {
               if (status_.ok()) Finish(std::move(owned));
             }));
     if (status_.ok() && !buffered_.empty()) status_ = TrainAndFlush();
+    if (status_.ok()) status_ = FlushPending();
     if (!status_.ok()) return status_;
     report_.cancelled = Cancelled();
     if (options_.remove_missing && !report_.cancelled) {
       Report("removing");
       LATERAL_RETURN_IF_ERROR(RemoveMissing(paths));
     }
+    // Searches open the store read-only; leave them no log to replay.
+    LATERAL_RETURN_IF_ERROR(store_.Flush());
     report_.seconds = Seconds();
     Report("done");
     return report_;
@@ -209,22 +225,37 @@ class Pipeline {
     }
     job.passages = std::move(*passages);
     if (job.passages.empty()) job.note = "no text";
-    job.terms.reserve(job.passages.size());
-    for (const DocumentRecord& passage : job.passages) {
-      job.terms.push_back(options_.analyzer->Terms(passage.text, LanguageOf(passage)));
-    }
+    // One file may hold most of a run (a large JSON Lines file), so its
+    // passages are analysed in parallel too.
+    job.terms.resize(job.passages.size());
+    tbb::parallel_for(size_t{0}, job.passages.size(), [&](size_t i) {
+      job.terms[i] = options_.analyzer->Terms(job.passages[i].text, LanguageOf(job.passages[i]));
+    });
     if (options_.encoder != nullptr && !job.passages.empty()) {
-      std::vector<std::string> texts;
-      texts.reserve(job.passages.size());
-      for (const DocumentRecord& passage : job.passages) texts.push_back(passage.text);
-      absl::StatusOr<std::vector<TokenEmbeddings>> embeddings = options_.encoder->EncodeDocuments(texts);
-      if (!embeddings.ok()) {
-        job.outcome = FileJob::Outcome::kFail;
-        job.note = absl::StrCat("encoding failed: ", embeddings.status().message());
-        return;
+      // Encoded in batches; with a codec already there each batch is
+      // compressed at once, so a large file never holds all its float
+      // vectors (100k passages of 256 tokens would be 13 GB).
+      const ResidualCodec* codec = ready_codec_.load(std::memory_order_acquire);
+      constexpr size_t kEncodeBatch = 64;
+      for (size_t begin = 0; begin < job.passages.size(); begin += kEncodeBatch) {
+        const size_t end = std::min(job.passages.size(), begin + kEncodeBatch);
+        std::vector<std::string> texts;
+        for (size_t i = begin; i < end; ++i) texts.push_back(job.passages[i].text);
+        absl::StatusOr<std::vector<TokenEmbeddings>> embeddings = options_.encoder->EncodeDocuments(texts);
+        if (!embeddings.ok()) {
+          job.outcome = FileJob::Outcome::kFail;
+          job.note = absl::StrCat("encoding failed: ", embeddings.status().message());
+          return;
+        }
+        for (TokenEmbeddings& e : *embeddings) {
+          job.encoded_tokens += e.num_vectors;
+          if (codec != nullptr) {
+            job.codes.push_back(Compress(*codec, e));
+          } else {
+            job.embeddings.push_back(std::move(e));
+          }
+        }
       }
-      job.embeddings = std::move(*embeddings);
-      for (const TokenEmbeddings& e : job.embeddings) job.encoded_tokens += e.num_vectors;
     }
   }
 
@@ -236,14 +267,10 @@ class Pipeline {
       case FileJob::Outcome::kUnchanged:
         ++report_.unchanged;
         break;
-      case FileJob::Outcome::kTouched: {
+      case FileJob::Outcome::kTouched:
         ++report_.unchanged;
-        CollectionWrite write;
-        write.put_sources.push_back(job->record);
-        absl::StatusOr<std::vector<uint32_t>> applied = store_.Apply(write);
-        if (!applied.ok()) status_ = applied.status();
+        status_ = Touch(job->record);
         break;
-      }
       case FileJob::Outcome::kSkip:
         report_.skipped.push_back({job->file.path, job->note});
         break;
@@ -288,6 +315,7 @@ class Pipeline {
     LATERAL_RETURN_IF_ERROR(store_.PutCodec(parts));
     report_.codec_centroids = codec.num_centroids();
     codec_ = std::make_unique<ResidualCodec>(std::move(codec));
+    ready_codec_.store(codec_.get(), std::memory_order_release);
     std::vector<std::unique_ptr<FileJob>> jobs = std::move(buffered_);
     buffered_.clear();
     for (const auto& job : jobs) LATERAL_RETURN_IF_ERROR(Write(*job));
@@ -295,47 +323,71 @@ class Pipeline {
     return absl::OkStatus();
   }
 
+  // Adds one file's change to the pending write. Several files share one
+  // atomic Apply (each file is still all-old or all-new after a crash, and a
+  // group is too): terms repeated across small files then cost one posting
+  // update per group instead of one per file, which is most of the write cost.
   absl::Status Write(FileJob& job) {
-    CollectionWrite write;
     absl::flat_hash_set<std::string> new_ids;
     for (size_t i = 0; i < job.passages.size(); ++i) {
       DocumentWrite document;
       document.record = std::move(job.passages[i]);
       document.lexical = std::move(job.terms[i]);
-      if (codec_ != nullptr) {
-        const TokenEmbeddings& e = job.embeddings[i];
-        document.codes.centroid_ids.resize(e.num_vectors);
-        document.codes.residual_codes.resize(static_cast<size_t>(e.num_vectors) * codec_->code_bytes());
-        codec_->Encode(e.vectors.data(), e.num_vectors, document.codes.centroid_ids.data(),
-                       reinterpret_cast<uint8_t*>(document.codes.residual_codes.data()));
+      if (!job.codes.empty()) {
+        document.codes = std::move(job.codes[i]);
+      } else if (codec_ != nullptr) {
+        document.codes = Compress(*codec_, job.embeddings[i]);
       }
       new_ids.insert(document.record.external_id);
       job.record.document_ids.push_back(document.record.external_id);
-      write.upserts.push_back(std::move(document));
+      pending_stats_.tokens += document.lexical.length;
+      pending_stats_.encoded_tokens += static_cast<int64_t>(document.codes.centroid_ids.size());
+      pending_.upserts.push_back(std::move(document));
+      ++pending_stats_.passages_written;
     }
     if (job.previous.has_value()) {
       for (const std::string& id : job.previous->document_ids) {
-        if (!new_ids.contains(id)) write.deletes.push_back(id);
+        if (!new_ids.contains(id)) {
+          pending_.deletes.push_back(id);
+          ++pending_stats_.passages_deleted;
+        }
       }
     }
-    write.put_sources.push_back(job.record);
-    absl::StatusOr<std::vector<uint32_t>> applied = store_.Apply(write);
+    pending_.put_sources.push_back(job.record);
+    ++(job.previous.has_value() ? pending_stats_.updated : pending_stats_.added);
+    pending_stats_.bytes_read += static_cast<int64_t>(job.record.size);
+    if (pending_.upserts.size() >= kPassagesPerWrite || pending_.put_sources.size() >= kFilesPerWrite) {
+      return FlushPending();
+    }
+    return absl::OkStatus();
+  }
+
+  // A source whose bytes did not change: only its stat is refreshed.
+  absl::Status Touch(const SourceRecord& record) {
+    pending_.put_sources.push_back(record);
+    if (pending_.put_sources.size() >= kFilesPerWrite) return FlushPending();
+    return absl::OkStatus();
+  }
+
+  absl::Status FlushPending() {
+    if (pending_.put_sources.empty() && pending_.upserts.empty() && pending_.deletes.empty()) {
+      return absl::OkStatus();
+    }
+    absl::StatusOr<std::vector<uint32_t>> applied = store_.Apply(pending_);
     if (!applied.ok()) {
       return absl::Status(applied.status().code(),
-                          absl::StrCat("writing ", job.file.path, ": ", applied.status().message()));
+                          absl::StrCat("writing ", pending_.put_sources.size(), " files (",
+                                       pending_.put_sources.front().path, " ...): ", applied.status().message()));
     }
-    if (job.previous.has_value()) {
-      ++report_.updated;
-    } else {
-      ++report_.added;
-    }
-    report_.passages_written += static_cast<int64_t>(write.upserts.size());
-    report_.passages_deleted += static_cast<int64_t>(write.deletes.size());
-    report_.bytes_read += static_cast<int64_t>(job.record.size);
-    for (const DocumentWrite& d : write.upserts) {
-      report_.tokens += d.lexical.length;
-      report_.encoded_tokens += static_cast<int64_t>(d.codes.centroid_ids.size());
-    }
+    report_.added += pending_stats_.added;
+    report_.updated += pending_stats_.updated;
+    report_.passages_written += pending_stats_.passages_written;
+    report_.passages_deleted += pending_stats_.passages_deleted;
+    report_.bytes_read += pending_stats_.bytes_read;
+    report_.tokens += pending_stats_.tokens;
+    report_.encoded_tokens += pending_stats_.encoded_tokens;
+    pending_ = CollectionWrite();
+    pending_stats_ = IngestReport();
     progress_.passages = report_.passages_written;
     progress_.tokens = report_.tokens;
     progress_.encoded_tokens = report_.encoded_tokens;
@@ -378,6 +430,13 @@ class Pipeline {
   absl::flat_hash_set<std::string> explicit_paths_;
   std::unique_ptr<StoreSnapshot> snapshot_;
   std::unique_ptr<ResidualCodec> codec_;
+  // Files' changes not yet applied, and what they will add to the report.
+  static constexpr size_t kPassagesPerWrite = 2048;
+  static constexpr size_t kFilesPerWrite = 256;
+  CollectionWrite pending_;
+  IngestReport pending_stats_;
+  // codec_ as the parallel stage may read it: set once, never freed before the run ends.
+  std::atomic<const ResidualCodec*> ready_codec_{nullptr};
   std::vector<std::unique_ptr<FileJob>> buffered_;
   int64_t buffered_tokens_ = 0, buffered_bytes_ = 0;
   IngestProgress progress_;
@@ -426,6 +485,7 @@ absl::StatusOr<int64_t> RemoveSources(CollectionStore& store, const std::vector<
     write.delete_sources.push_back(source.path);
     LATERAL_RETURN_IF_ERROR(store.Apply(write).status());
   }
+  LATERAL_RETURN_IF_ERROR(store.Flush());
   return static_cast<int64_t>(matched.size());
 }
 

@@ -6,8 +6,9 @@
 // passages (ingest/pipeline/passages.h), analyses each passage for BM25
 // (index/lexical/analyzer.h) and, when the collection has an encoder,
 // encodes it with ColBERT and compresses the vectors with the collection's
-// codec. Each file's change is one atomic CollectionStore::Apply: its new
-// passages, the deletion of its old ones and its SourceRecord. Kill the
+// codec. Each file's change -- its new passages, the deletion of its old
+// ones and its SourceRecord -- is written by one atomic CollectionStore::Apply,
+// which consecutive small files share (up to 256 files or 2048 passages). Kill the
 // process at any point and every file is either fully in its old state or
 // fully in its new one; run Ingest again and it picks up where it stopped.
 // Sources under a walked directory whose files no longer exist are removed.
