@@ -356,7 +356,9 @@ class Pipeline {
     pending_.put_sources.push_back(job.record);
     ++(job.previous.has_value() ? pending_stats_.updated : pending_stats_.added);
     pending_stats_.bytes_read += static_cast<int64_t>(job.record.size);
-    if (pending_.upserts.size() >= kPassagesPerWrite || pending_.put_sources.size() >= kFilesPerWrite) {
+    // With a model, passages are expensive to redo after a kill: write sooner.
+    const size_t passages_per_write = options_.encoder != nullptr ? kEncodedPassagesPerWrite : kPassagesPerWrite;
+    if (pending_.upserts.size() >= passages_per_write || pending_.put_sources.size() >= kFilesPerWrite) {
       return FlushPending();
     }
     return absl::OkStatus();
@@ -431,8 +433,9 @@ class Pipeline {
   std::unique_ptr<StoreSnapshot> snapshot_;
   std::unique_ptr<ResidualCodec> codec_;
   // Files' changes not yet applied, and what they will add to the report.
-  static constexpr size_t kPassagesPerWrite = 2048;
-  static constexpr size_t kFilesPerWrite = 256;
+  static constexpr size_t kPassagesPerWrite = 8192;
+  static constexpr size_t kFilesPerWrite = 1024;
+  static constexpr size_t kEncodedPassagesPerWrite = 256;
   CollectionWrite pending_;
   IngestReport pending_stats_;
   // codec_ as the parallel stage may read it: set once, never freed before the run ends.

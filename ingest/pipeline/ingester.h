@@ -8,7 +8,7 @@
 // encodes it with ColBERT and compresses the vectors with the collection's
 // codec. Each file's change -- its new passages, the deletion of its old
 // ones and its SourceRecord -- is written by one atomic CollectionStore::Apply,
-// which consecutive small files share (up to 256 files or 2048 passages). Kill the
+// which consecutive small files share (up to 1,024 files or 8,192 passages). Kill the
 // process at any point and every file is either fully in its old state or
 // fully in its new one; run Ingest again and it picks up where it stopped.
 // Sources under a walked directory whose files no longer exist are removed.
