@@ -9,8 +9,8 @@
 namespace lateral::ingest {
 namespace {
 
-constexpr std::array<std::string_view, 8> kReserved = {"path", "title", "format", "doc",
-                                                       "passage", "line", "line_end", "mtime"};
+constexpr std::array<std::string_view, 10> kReserved = {"path",     "title", "format", "doc",  "passage",
+                                                        "line",     "line_end", "byte", "byte_end", "mtime"};
 
 }  // namespace
 
@@ -32,7 +32,7 @@ absl::StatusOr<std::vector<DocumentRecord>> BuildPassages(Format format, std::st
       if (IsReservedMetadataName(name)) {
         return absl::InvalidArgumentError(absl::StrCat(
             path, document.key.empty() ? "" : absl::StrCat(" (record ", document.key, ")"), ": metadata field \"",
-            name, "\" is a name lateral sets itself (path, title, format, doc, passage, line, line_end, mtime); "
+            name, "\" is a name lateral sets itself (path, title, format, doc, passage, line, line_end, byte, byte_end, mtime); "
                   "leave it out of --metadata-fields"));
       }
     }
@@ -54,6 +54,8 @@ absl::StatusOr<std::vector<DocumentRecord>> BuildPassages(Format format, std::st
         record.metadata["line"] = static_cast<double>(document.first_line + chunk.line_begin - 1);
         record.metadata["line_end"] = static_cast<double>(document.first_line + chunk.line_end - 1);
       }
+      record.metadata["byte"] = static_cast<double>(chunk.byte_begin);
+      record.metadata["byte_end"] = static_cast<double>(chunk.byte_end);
       record.metadata["mtime"] = static_cast<double>(mtime_ns / 1'000'000'000);
       passages.push_back(std::move(record));
     }

@@ -15,6 +15,9 @@
 //   passage   0-based index of the passage within its document
 //   line, line_end   1-based source lines the passage spans (only where the
 //             extracted text keeps the file's lines: txt, md, jsonl, csv)
+//   byte, byte_end   the passage's byte range [byte, byte_end) in the
+//             extracted document text (for a UTF-8, NFC, LF-terminated
+//             .txt file: in the file itself)
 //   mtime     the file's modification time, Unix seconds
 // plus the metadata the extractor found (JSONL/CSV fields named on the
 // command line, <html lang>, Markdown front matter, PDF page count).

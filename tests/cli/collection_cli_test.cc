@@ -142,6 +142,13 @@ TEST_F(CollectionCliTest, InitAddSearchListAndRemove) {
   Json hit = JsonOf(o)[0];
   EXPECT_EQ(hit["line"], 1);
   EXPECT_EQ(hit["line_end"], 5);
+  // For a UTF-8 text file, the byte range points at the passage in the file.
+  o = Lateral("search --json -k 1 'Tomaten brauchen Sonne'");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  hit = JsonOf(o)[0];
+  const std::string file = ReadFileToString(Path("notes/garten.txt")).value();
+  const int64_t begin = hit["metadata"]["byte"], end = hit["metadata"]["byte_end"];
+  EXPECT_EQ(file.substr(begin, end - begin), hit["text"].get<std::string>());
 
   o = Lateral("ls --json");
   ASSERT_EQ(o.exit_code, 0) << o.err;
