@@ -12,7 +12,7 @@
 // lateral-words is lateral without sub-word trigrams.
 //
 // Two workloads:
-//   xquad-r  (BEIR layout, /work/shared/corpora/xquad-r): 13,014 answer
+//   xquad-r  (BEIR layout, ../shared/corpora/xquad-r): 13,014 answer
 //            sentences in 11 languages, 1,190 questions per language. Scored
 //            with query/eval's same-language view: each query's qrels
 //            restricted to the document in its own language (the one that a
@@ -78,8 +78,9 @@ struct Workload {
 };
 
 struct Flags {
-  std::string xquad = "/work/shared/corpora/xquad-r";
-  std::string udhr = "/work/shared/corpora/udhr";
+  // The evaluation corpora sit beside the repository (../shared/corpora).
+  std::string xquad = std::string(LATERAL_SOURCE_DIR) + "/../shared/corpora/xquad-r";
+  std::string udhr = std::string(LATERAL_SOURCE_DIR) + "/../shared/corpora/udhr";
   int64_t max_queries = -1;
   std::set<std::string> engines = {"lateral", "lateral-words", "fts5", "fts5-trigram", "xapian"};
   AnalyzerOptions analyzer;

@@ -1,5 +1,5 @@
 // Tests for ingest/beir: the BEIR reader on fixtures (plain, gzipped, both qrels layouts), its
-// errors, the line reader, and (when /work/shared/corpora exists) the real evaluation corpora.
+// errors, the line reader, and (when ../shared/corpora exists beside the repository) the real evaluation corpora.
 #include "ingest/beir/beir_dataset.h"
 
 #include <zlib.h>
@@ -22,7 +22,8 @@ namespace {
 namespace fs = std::filesystem;
 
 const std::string kData = std::string(LATERAL_TEST_DATA_DIR) + "/eval";
-const std::string kCorpora = "/work/shared/corpora";
+// The evaluation corpora sit beside the repository (../shared/corpora), not in it.
+const std::string kCorpora = std::string(LATERAL_TEST_DATA_DIR) + "/../../../shared/corpora";
 
 using Judgements = absl::flat_hash_map<std::string, int>;
 
