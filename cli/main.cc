@@ -10,8 +10,12 @@ namespace lateral::cli {
 namespace {
 
 void PrintTopLevelHelp() {
-  std::cout << "lateral: run LFM2 models and LFM2-ColBERT retrieval on the CPU\n\n"
-               "usage: lateral COMMAND [FLAGS]\n\ncommands:\n";
+  std::cout << "lateral: multilingual search (BM25 + LFM2-ColBERT) over your files, on the CPU\n\n"
+               "usage: lateral COMMAND [FLAGS]\n\n"
+               "quick start:\n"
+               "  lateral init                 # a collection here (add --model ORG/NAME for ColBERT)\n"
+               "  lateral add docs/ notes.md   # index files and folders; re-run to pick up changes\n"
+               "  lateral search \"your question, in any language\"\n\ncommands:\n";
   for (const Command& c : AllCommands()) {
     std::string name = c.name;
     name.resize(12, ' ');

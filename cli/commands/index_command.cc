@@ -332,7 +332,7 @@ absl::Status Run(const ParsedFlags& flags) {
 Command IndexCommand() {
   return Command{
       "index",
-      "build and maintain a collection: create, add, delete, stats, recluster",
+      "low-level: raw ColBERT stores from JSON Lines (create, add, delete, stats, recluster)",
       "usage:\n"
       "  lateral index create --model DIR --store DIR --input FILE.jsonl [--nbits 1|2|4] [--batch N] [--centroids K]\n"
       "  lateral index add --model DIR --store DIR --input FILE.jsonl [--batch N]\n"
