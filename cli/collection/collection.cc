@@ -36,13 +36,6 @@ absl::StatusOr<int> IntSetting(const StoreSnapshot& snapshot, const char* key, i
   return parsed;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    items.emplace_back(absl::StripAsciiWhitespace(item));
-  }
-  return items;
-}
 
 }  // namespace
 
@@ -110,8 +103,8 @@ absl::Status ApplyFlags(const ParsedFlags& flags, Settings& s) {
     return absl::OkStatus();
   };
   if (auto v = flags.Get("model")) s.colbert_model = *v;
-  if (auto v = flags.Get("include")) s.include = SplitList(*v);
-  if (auto v = flags.Get("exclude")) s.exclude = SplitList(*v);
+  if (auto v = flags.Get("include")) s.include = SplitCommaList(*v);
+  if (auto v = flags.Get("exclude")) s.exclude = SplitCommaList(*v);
   if (auto v = flags.Get("encoding")) s.encoding = *v;
   if (flags.Has("hidden")) s.hidden = true;
   if (flags.Has("no-ignore")) s.ignore_files = false;

@@ -32,14 +32,37 @@ class SnapshotPostings : public LexicalPostingSource {
   const StoreSnapshot& snapshot_;
 };
 
-std::string StringField(const DocumentRecord& record, const char* name) {
-  auto it = record.metadata.find(name);
+
+}  // namespace
+
+std::string MetadataString(const DocumentRecord& record, std::string_view name) {
+  auto it = record.metadata.find(std::string(name));
   if (it == record.metadata.end()) return "";
   if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
   return "";
 }
 
-}  // namespace
+std::optional<int64_t> MetadataInteger(const DocumentRecord& record, std::string_view name) {
+  auto it = record.metadata.find(std::string(name));
+  if (it == record.metadata.end()) return std::nullopt;
+  if (const auto* d = std::get_if<double>(&it->second)) return static_cast<int64_t>(*d);
+  return std::nullopt;
+}
+
+absl::StatusOr<SearchMode> ResolveSearchMode(const std::string& setting, bool has_encoder) {
+  const std::string mode = setting.empty() ? (has_encoder ? "hybrid" : "bm25") : setting;
+  if (mode != "bm25" && !has_encoder) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "mode ", mode, " needs a ColBERT model, and this collection has none (BM25 only); add one with "
+        "`lateral reindex --model ORG/NAME`"));
+  }
+  if (mode == "bm25") return SearchMode::kBm25;
+  if (mode == "colbert") return SearchMode::kColbert;
+  if (mode == "rerank") return SearchMode::kRerank;
+  if (mode == "hybrid") return SearchMode::kHybrid;
+  return absl::InvalidArgumentError(absl::StrCat("unknown search mode \"", mode,
+                                                 "\"; expected bm25, colbert, hybrid or rerank"));
+}
 
 std::string_view SearchModeName(SearchMode mode) {
   switch (mode) {
@@ -66,7 +89,7 @@ absl::StatusOr<bool> CollectionSearcher::Passes(const SearchRequest& request, co
     if (!ok) return false;
   }
   if (!request.path_globs.empty()) {
-    std::string path = StringField(record, "path");
+    std::string path = MetadataString(record, "path");
     // Globs are written relative to the collection folder, like .gitignore.
     const std::string& root = collection_.paths().root;
     std::string relative = path.rfind(root + "/", 0) == 0 ? path.substr(root.size() + 1) : path;

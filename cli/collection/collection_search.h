@@ -89,4 +89,14 @@ class CollectionSearcher {
 // "bm25" | "colbert" | "hybrid" | "rerank"
 std::string_view SearchModeName(SearchMode mode);
 
+// The mode a setting names; "" is hybrid with a ColBERT model and bm25
+// without. FailedPrecondition when a ColBERT mode is asked of a collection
+// that has no model.
+absl::StatusOr<SearchMode> ResolveSearchMode(const std::string& setting, bool has_encoder);
+
+// A passage's metadata field as a string ("" when absent or a number), or as
+// an integer (nullopt when absent or a string).
+std::string MetadataString(const DocumentRecord& record, std::string_view name);
+std::optional<int64_t> MetadataInteger(const DocumentRecord& record, std::string_view name);
+
 }  // namespace lateral::cli

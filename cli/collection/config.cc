@@ -11,7 +11,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "encoder/tokenizer/utf8.h"
 
 namespace lateral::cli {
 namespace {
@@ -133,16 +135,7 @@ class ValueParser {
             cp = cp * 16 + digit;
           }
           if (cp >= 0xD800 && cp < 0xE000) return Error("\\u escape of a surrogate");
-          if (cp < 0x80) {
-            out.push_back(static_cast<char>(cp));
-          } else if (cp < 0x800) {
-            out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          } else {
-            out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-            out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-            out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-          }
+          tok::AppendUtf8(static_cast<int32_t>(cp), &out);
           break;
         }
         default:
@@ -354,6 +347,14 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
                                                    " must be smaller than ingest.chunk_tokens"));
   }
   return absl::OkStatus();
+}
+
+std::vector<std::string> SplitCommaList(const std::string& text) {
+  std::vector<std::string> items;
+  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    items.emplace_back(absl::StripAsciiWhitespace(item));
+  }
+  return items;
 }
 
 std::string UserConfigPath() {

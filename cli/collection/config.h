@@ -70,6 +70,9 @@ struct Settings {
 // Checks value ranges and enumerations, naming the key and its origin.
 absl::Status ApplyConfig(const ConfigEntries& entries, Settings& settings);
 
+// "a, b,,c" -> {"a", "b", "c"}: how list flags (--include, --metadata-fields) are written.
+std::vector<std::string> SplitCommaList(const std::string& text);
+
 // The user config file's path ("" when no home directory is known).
 std::string UserConfigPath();
 

@@ -10,13 +10,6 @@
 namespace lateral::cli {
 namespace {
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> items;
-  for (absl::string_view item : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    items.emplace_back(absl::StripAsciiWhitespace(item));
-  }
-  return items;
-}
 
 }  // namespace
 
@@ -55,7 +48,7 @@ absl::StatusOr<ExtractionChoice> ExtractionFromFlags(const ParsedFlags& flags, c
   if (auto v = flags.Get("text-field")) choice.extract.fields.text_field = *v;
   if (auto v = flags.Get("id-field")) choice.extract.fields.id_field = *v;
   if (auto v = flags.Get("title-field")) choice.extract.fields.title_field = *v;
-  if (auto v = flags.Get("metadata-fields")) choice.extract.fields.metadata_fields = SplitList(*v);
+  if (auto v = flags.Get("metadata-fields")) choice.extract.fields.metadata_fields = SplitCommaList(*v);
   return choice;
 }
 

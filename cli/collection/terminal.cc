@@ -122,17 +122,6 @@ void IngestProgressPrinter::Finish() {
   drawn_ = false;
 }
 
-std::string FormatBytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    ++u;
-  }
-  return u == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", v, units[u]);
-}
-
 std::string FormatDuration(double seconds) {
   int64_t s = static_cast<int64_t>(seconds + 0.5);
   if (s < 60) return absl::StrCat(s, "s");

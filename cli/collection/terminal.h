@@ -40,8 +40,6 @@ class IngestProgressPrinter {
   double last_print_ = -1;
 };
 
-// "1.2 MiB", "3.4 GiB".
-std::string FormatBytes(uint64_t bytes);
 // "2m05s", "1h02m", "45s".
 std::string FormatDuration(double seconds);
 

@@ -104,7 +104,6 @@ absl::Status RunEval(const ParsedFlags& flags) {
     }
     if (!corpus) return absl::InternalError(absl::StrCat(corpus_path, ": cannot write"));
   }
-  ParsedFlags no_flags;
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection, Collection::Open(paths, false, flags));
   ExtractionChoice choice;
   choice.forced_format = ingest::Format::kJsonl;
@@ -120,11 +119,9 @@ absl::Status RunEval(const ParsedFlags& flags) {
   // Searches: each passage counts for its document, at its best rank.
   LATERAL_ASSIGN_OR_RETURN(SearchRequest request, [&]() -> absl::StatusOr<SearchRequest> {
     SearchRequest r;
-    std::string mode = collection->settings().mode;
-    if (mode.empty()) mode = collection->has_encoder() ? "hybrid" : "bm25";
-    if (mode != "bm25" && !collection->has_encoder()) return UsageError(absl::StrCat("--mode ", mode, " needs --model"));
-    r.mode = mode == "bm25" ? SearchMode::kBm25 : mode == "colbert" ? SearchMode::kColbert
-             : mode == "rerank" ? SearchMode::kRerank : SearchMode::kHybrid;
+    absl::StatusOr<SearchMode> mode = ResolveSearchMode(collection->settings().mode, collection->has_encoder());
+    if (!mode.ok()) return UsageError(absl::StrCat("--", mode.status().message(), " (pass --model)"));
+    r.mode = *mode;
     r.weighted_fusion = collection->settings().fusion == "weighted";
     r.colbert_weight = collection->settings().colbert_weight;
     return r;

@@ -57,7 +57,7 @@ absl::Status RunInfo(const ParsedFlags& flags) {
     return absl::OkStatus();
   }
   std::cout << "collection  " << paths.root << "\n"
-            << "sources     " << sources << " files, " << FormatBytes(source_bytes) << "\n"
+            << "sources     " << sources << " files, " << HumanBytes(source_bytes) << "\n"
             << "passages    " << passages << " (" << collection->chunk_tokens() << " tokens each at most, "
             << collection->overlap_tokens() << " overlapping)\n"
             << "BM25        " << lexical.total_length << " tokens; analyser " << collection->analyzer().Identity()
@@ -70,7 +70,7 @@ absl::Status RunInfo(const ParsedFlags& flags) {
   } else {
     std::cout << "ColBERT     none (BM25 only; add a model with `lateral reindex --model ORG/NAME`)\n";
   }
-  std::cout << "disk        " << FormatBytes(disk);
+  std::cout << "disk        " << HumanBytes(disk);
   if (vectors > 0) std::cout << absl::StrFormat(", %.1f bytes per vector", static_cast<double>(disk) / vectors);
   if (lexical.total_length > 0) {
     std::cout << absl::StrFormat(", %.1f bytes per BM25 token", static_cast<double>(disk) / lexical.total_length);

@@ -8,6 +8,7 @@
 #include "cli/collection/collection.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
+#include "cli/commands/collection_io.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "ingest/pipeline/ingester.h"
@@ -53,7 +54,7 @@ absl::Status RunLs(const ParsedFlags& flags) {
                    {"sha256", source.content_sha256}, {"indexed_at", source.indexed_at_unix}};
       std::cout << line.dump() << "\n";
     } else {
-      std::cout << absl::StrFormat("%6d  %9s  %s  %s\n", source.document_ids.size(), FormatBytes(source.size),
+      std::cout << absl::StrFormat("%6d  %9s  %s  %s\n", source.document_ids.size(), HumanBytes(source.size),
                                    Date(source.indexed_at_unix), Display(source.path, cwd));
     }
     return absl::OkStatus();

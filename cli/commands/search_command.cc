@@ -43,27 +43,13 @@ absl::StatusOr<double> ParseDate(const std::string& text, const std::string& fla
   return static_cast<double>(std::mktime(&tm));
 }
 
-std::string StringField(const DocumentRecord& record, const char* name) {
-  auto it = record.metadata.find(name);
-  if (it == record.metadata.end()) return "";
-  if (const auto* s = std::get_if<std::string>(&it->second)) return *s;
-  return "";
-}
-
-std::optional<int64_t> NumberField(const DocumentRecord& record, const char* name) {
-  auto it = record.metadata.find(name);
-  if (it == record.metadata.end()) return std::nullopt;
-  if (const auto* d = std::get_if<double>(&it->second)) return static_cast<int64_t>(*d);
-  return std::nullopt;
-}
-
 // "docs/a.md:12-18": the path relative to the working directory when under it.
 std::string Location(const DocumentRecord& record, const std::string& cwd) {
-  std::string path = StringField(record, "path");
+  std::string path = MetadataString(record, "path");
   if (path.rfind(cwd + "/", 0) == 0) path = path.substr(cwd.size() + 1);
-  std::string doc = StringField(record, "doc");
+  std::string doc = MetadataString(record, "doc");
   if (!doc.empty()) path = absl::StrCat(path, "#", doc);
-  std::optional<int64_t> line = NumberField(record, "line"), line_end = NumberField(record, "line_end");
+  std::optional<int64_t> line = MetadataInteger(record, "line"), line_end = MetadataInteger(record, "line_end");
   if (line.has_value()) {
     path = absl::StrCat(path, ":", *line);
     if (line_end.has_value() && *line_end != *line) path = absl::StrCat(path, "-", *line_end);
@@ -77,7 +63,7 @@ std::vector<std::pair<size_t, size_t>> Matches(const Analyzer& analyzer, const D
                                                std::vector<std::string>* matched_terms) {
   std::vector<std::pair<size_t, size_t>> spans;
   absl::flat_hash_set<std::string> seen;
-  std::string lang = StringField(record, "lang");
+  std::string lang = MetadataString(record, "lang");
   for (const AnalyzedToken& token : analyzer.Analyze(record.text, lang)) {
     if (!query_terms.contains(token.term)) continue;
     spans.push_back({token.byte_begin, token.byte_end});
@@ -98,12 +84,12 @@ Json HitJson(const ResultHit& hit, size_t rank) {
   Json j = {{"rank", rank},
             {"id", hit.record.external_id},
             {"score", hit.score},
-            {"path", StringField(hit.record, "path")},
-            {"title", StringField(hit.record, "title")},
+            {"path", MetadataString(hit.record, "path")},
+            {"title", MetadataString(hit.record, "title")},
             {"text", hit.record.text},
             {"metadata", MetadataToJson(hit.record.metadata)}};
-  if (auto line = NumberField(hit.record, "line")) j["line"] = *line;
-  if (auto line_end = NumberField(hit.record, "line_end")) j["line_end"] = *line_end;
+  if (auto line = MetadataInteger(hit.record, "line")) j["line"] = *line;
+  if (auto line_end = MetadataInteger(hit.record, "line_end")) j["line_end"] = *line_end;
   if (hit.bm25.has_value()) j["bm25"] = {{"score", *hit.bm25}, {"rank", hit.bm25_rank}};
   if (hit.colbert.has_value()) j["colbert"] = {{"score", *hit.colbert}, {"rank", hit.colbert_rank}};
   return j;
@@ -136,7 +122,7 @@ void PrintResponse(const Collection& collection, const SearchRequest& request, c
     const ResultHit& hit = response.hits[i];
     std::vector<std::string> matched;
     std::vector<std::pair<size_t, size_t>> spans = Matches(collection.analyzer(), hit.record, query_terms, &matched);
-    std::string title = StringField(hit.record, "title");
+    std::string title = MetadataString(hit.record, "title");
     std::string location = Location(hit.record, out.cwd);
     if (out.color) location = absl::StrCat("\x1b[35m", location, "\x1b[0m");
     std::cout << absl::StrFormat("%2d  %7.3f  %s%s\n", i + 1, hit.score, location,
@@ -176,16 +162,9 @@ absl::StatusOr<SearchRequest> RequestFromFlags(const ParsedFlags& flags, Collect
   const Settings& s = collection.settings();
   SearchRequest request;
   request.k = static_cast<int>(s.k);
-  std::string mode = s.mode;
-  if (mode.empty()) mode = collection.has_encoder() ? "hybrid" : "bm25";
-  if (mode != "bm25" && !collection.has_encoder()) {
-    return UsageError(absl::StrCat("--mode ", mode, " needs a ColBERT model, and this collection has none (BM25 "
-                                   "only); add one with `lateral reindex --model ORG/NAME`"));
-  }
-  request.mode = mode == "bm25"      ? SearchMode::kBm25
-                 : mode == "colbert" ? SearchMode::kColbert
-                 : mode == "rerank"  ? SearchMode::kRerank
-                                     : SearchMode::kHybrid;
+  absl::StatusOr<SearchMode> mode = ResolveSearchMode(s.mode, collection.has_encoder());
+  if (!mode.ok()) return UsageError(absl::StrCat("--", mode.status().message()));
+  request.mode = *mode;
   request.weighted_fusion = s.fusion == "weighted";
   request.colbert_weight = s.colbert_weight;
   request.lang = s.lang;

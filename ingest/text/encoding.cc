@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "encoder/tokenizer/utf8.h"
 
 namespace lateral::ingest {
 namespace {
@@ -71,24 +72,6 @@ std::string CanonicalName(UConverter* conv) {
   return StandardName(icu_name);
 }
 
-void AppendCodePoint(UChar32 c, std::string* out) {
-  if (c < 0x80) {
-    out->push_back(static_cast<char>(c));
-  } else if (c < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (c >> 6)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else if (c < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (c >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (c >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((c >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (c & 0x3F)));
-  }
-}
-
 // Converts `bytes` (which start `base_offset` bytes into the caller's input, after a BOM) with
 // `conv`, whose to-Unicode callback is STOP. The first invalid or unmappable sequence is an error.
 absl::StatusOr<std::string> Convert(UConverter* conv, std::string_view bytes, size_t base_offset,
@@ -116,14 +99,14 @@ absl::StatusOr<std::string> Convert(UConverter* conv, std::string_view bytes, si
       UChar u = *p;
       if (pending_lead != 0) {
         if (!U16_IS_TRAIL(u)) return bad_utf16(consumed);
-        AppendCodePoint(U16_GET_SUPPLEMENTARY(pending_lead, u), &out);
+        tok::AppendUtf8(U16_GET_SUPPLEMENTARY(pending_lead, u), &out);
         pending_lead = 0;
       } else if (U16_IS_LEAD(u)) {
         pending_lead = u;
       } else if (U16_IS_TRAIL(u)) {
         return bad_utf16(consumed);
       } else {
-        AppendCodePoint(u, &out);
+        tok::AppendUtf8(u, &out);
       }
     }
     if (status == U_BUFFER_OVERFLOW_ERROR) continue;
@@ -220,47 +203,9 @@ constexpr size_t kDetectionSampleBytes = 64 * 1024;
 }  // namespace
 
 size_t FirstInvalidUtf8Byte(std::string_view bytes) {
-  const auto* s = reinterpret_cast<const unsigned char*>(bytes.data());
-  const size_t n = bytes.size();
-  size_t i = 0;
-  while (i < n) {
-    // ASCII runs, eight bytes at a time.
-    while (i + 8 <= n) {
-      uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i >= n) break;
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    // Well-formed sequences, Unicode 15 Table 3-7.
-    size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;  // no surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-    } else {
-      return i;
-    }
-    if (i + len > n) return i;
-    if (s[i + 1] < lo || s[i + 1] > hi) return i;
-    for (size_t k = 2; k < len; ++k) {
-      if ((s[i + k] & 0xC0) != 0x80) return i;
-    }
-    i += len;
-  }
-  return n;
+  // The tokenizer's validator (Unicode Table 3-7, ASCII fast path) is the one
+  // the project already has.
+  return tok::FindInvalidUtf8(bytes).value_or(bytes.size());
 }
 
 absl::StatusOr<DecodedText> DecodeToUtf8(std::string_view bytes, std::string_view declared_encoding,
