@@ -125,7 +125,7 @@ absl::StatusOr<std::vector<CollectionSearcher::Ranked>> CollectionSearcher::Bm25
   for (AnalyzedToken& token : tokens) terms.push_back(std::move(token.term));
   SnapshotPostings source(*snapshot_);
   absl::flat_hash_set<std::string> seen;
-  for (const std::string& term : terms) {
+  for (const std::string& term : request.term_stats ? terms : std::vector<std::string>()) {
     if (!seen.insert(term).second) continue;
     LATERAL_ASSIGN_OR_RETURN(std::vector<LexicalPosting> postings, source.Postings(term));
     response.query_terms.push_back({term, static_cast<int64_t>(postings.size())});

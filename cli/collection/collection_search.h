@@ -36,6 +36,7 @@ struct SearchRequest {
   std::vector<ingest::GlobPattern> path_globs;  // any must match the source path
   int candidates = 0;            // per retriever for hybrid / rerank; 0 = max(100, 4k)
   bool exhaustive = false;       // ColBERT: exact MaxSim over every passage (the oracle)
+  bool term_stats = false;       // fill SearchResponse::query_terms (--explain; one extra read per term)
 };
 
 struct ResultHit {
@@ -54,7 +55,7 @@ struct QueryTermStat {
 struct SearchResponse {
   std::vector<ResultHit> hits;
   std::vector<std::pair<std::string, double>> timings_ms;  // stage name -> wall time
-  std::vector<QueryTermStat> query_terms;                  // analysed query terms (BM25 modes)
+  std::vector<QueryTermStat> query_terms;                  // analysed query terms (BM25 modes, term_stats)
   std::optional<SearchProfile> colbert_profile;
 };
 

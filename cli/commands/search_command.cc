@@ -169,6 +169,7 @@ absl::StatusOr<SearchRequest> RequestFromFlags(const ParsedFlags& flags, Collect
   request.colbert_weight = s.colbert_weight;
   request.lang = s.lang;
   request.exhaustive = flags.Has("exhaustive");
+  request.term_stats = flags.Has("explain");
   std::optional<std::string> where = flags.Get("where");
   if (!where.has_value()) where = flags.Get("filter");
   MetadataFilter filter;
