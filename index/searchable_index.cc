@@ -38,11 +38,89 @@ absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::Assemble(Resid
     if (c >= k) return absl::InvalidArgumentError(absl::StrCat("centroid id ", c, " >= ", k, " centroids"));
   }
   std::unique_ptr<SearchableIndex> index(new SearchableIndex(std::move(codec)));
-  index->doc_ids_ = std::move(doc_ids);
-  index->token_offsets_ = std::move(token_offsets);
-  index->centroid_ids_ = std::move(centroid_ids);
-  index->codes_ = std::move(codes);
+  index->owned_.doc_ids = std::move(doc_ids);
+  index->owned_.token_offsets = std::move(token_offsets);
+  index->owned_.centroid_ids = std::move(centroid_ids);
+  index->owned_.codes = std::move(codes);
+  index->ViewOwned();
   LATERAL_RETURN_IF_ERROR(index->BuildInvertedFile());
+  return index;
+}
+
+void SearchableIndex::ViewOwned() {
+  doc_ids_ = owned_.doc_ids;
+  token_offsets_ = owned_.token_offsets;
+  centroid_ids_ = owned_.centroid_ids;
+  codes_ = owned_.codes;
+  posting_offsets_ = owned_.posting_offsets;
+  postings_ = owned_.postings;
+}
+
+absl::StatusOr<std::unique_ptr<SearchableIndex>> SearchableIndex::FromViews(ResidualCodec codec,
+                                                                            const ArrayViews& views,
+                                                                            std::shared_ptr<const void> backing,
+                                                                            bool check_contents) {
+  const size_t n = views.doc_ids.size(), tokens = views.centroid_ids.size();
+  const size_t k = static_cast<size_t>(codec.num_centroids());
+  if (views.token_offsets.size() != n + 1) {
+    return absl::InvalidArgumentError(absl::StrCat("token_offsets has ", views.token_offsets.size(),
+                                                   " entries; expected documents + 1 = ", n + 1));
+  }
+  if (views.codes.size() / static_cast<size_t>(codec.code_bytes()) != tokens ||
+      views.codes.size() % static_cast<size_t>(codec.code_bytes()) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("codes has ", views.codes.size(), " bytes; expected tokens ",
+                                                   tokens, " x ", codec.code_bytes()));
+  }
+  if (views.posting_offsets.size() != k + 1) {
+    return absl::InvalidArgumentError(absl::StrCat("posting_offsets has ", views.posting_offsets.size(),
+                                                   " entries; expected centroids + 1 = ", k + 1));
+  }
+  // Monotone offsets from 0 to the array size keep every slice in bounds.
+  auto check_offsets = [](absl::Span<const uint64_t> offsets, size_t total, const char* name) -> absl::Status {
+    if (offsets.front() != 0 || offsets.back() != total) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must run from 0 to ", total, ", not from ",
+                                                     offsets.front(), " to ", offsets.back()));
+    }
+    for (size_t i = 1; i < offsets.size(); ++i) {
+      if (offsets[i] < offsets[i - 1]) {
+        return absl::InvalidArgumentError(absl::StrCat(name, "[", i, "] = ", offsets[i], " is below entry ", i - 1,
+                                                       " = ", offsets[i - 1]));
+      }
+    }
+    return absl::OkStatus();
+  };
+  LATERAL_RETURN_IF_ERROR(check_offsets(views.token_offsets, tokens, "token_offsets"));
+  LATERAL_RETURN_IF_ERROR(check_offsets(views.posting_offsets, views.postings.size(), "posting_offsets"));
+  for (size_t i = 1; i < n; ++i) {
+    if (views.doc_ids[i] <= views.doc_ids[i - 1]) {
+      return absl::InvalidArgumentError(absl::StrCat("doc_ids[", i, "] = ", views.doc_ids[i],
+                                                     " is not above the previous id ", views.doc_ids[i - 1]));
+    }
+  }
+  if (check_contents) {
+    for (size_t t = 0; t < tokens; ++t) {
+      if (views.centroid_ids[t] >= k) {
+        return absl::InvalidArgumentError(absl::StrCat("centroid_ids[", t, "] = ", views.centroid_ids[t], " >= ", k,
+                                                       " centroids"));
+      }
+    }
+    for (size_t c = 0; c < k; ++c) {
+      for (uint64_t p = views.posting_offsets[c]; p < views.posting_offsets[c + 1]; ++p) {
+        if (views.postings[p] >= n || (p > views.posting_offsets[c] && views.postings[p] <= views.postings[p - 1])) {
+          return absl::InvalidArgumentError(absl::StrCat("postings[", p, "] (centroid ", c, ") = ", views.postings[p],
+                                                         " is not an ascending slot below ", n));
+        }
+      }
+    }
+  }
+  std::unique_ptr<SearchableIndex> index(new SearchableIndex(std::move(codec)));
+  index->doc_ids_ = views.doc_ids;
+  index->token_offsets_ = views.token_offsets;
+  index->centroid_ids_ = views.centroid_ids;
+  index->codes_ = views.codes;
+  index->posting_offsets_ = views.posting_offsets;
+  index->postings_ = views.postings;
+  index->backing_ = std::move(backing);
   return index;
 }
 
@@ -119,26 +197,43 @@ absl::Status SearchableIndex::BuildInvertedFile() {
       }
     }
   }
-  posting_offsets_.assign(k + 1, 0);
-  for (size_t c = 0; c < k; ++c) posting_offsets_[c + 1] = posting_offsets_[c] + counts[c + 1];
-  postings_.resize(posting_offsets_[k]);
-  std::vector<uint64_t> cursor(posting_offsets_.begin(), posting_offsets_.end() - 1);
+  std::vector<uint64_t>& posting_offsets = owned_.posting_offsets;
+  std::vector<uint32_t>& postings = owned_.postings;
+  posting_offsets.assign(k + 1, 0);
+  for (size_t c = 0; c < k; ++c) posting_offsets[c + 1] = posting_offsets[c] + counts[c + 1];
+  postings.resize(posting_offsets[k]);
+  std::vector<uint64_t> cursor(posting_offsets.begin(), posting_offsets.end() - 1);
   std::fill(last_slot.begin(), last_slot.end(), UINT32_MAX);
   for (size_t slot = 0; slot < doc_ids_.size(); ++slot) {
     for (uint64_t t = token_offsets_[slot]; t < token_offsets_[slot + 1]; ++t) {
       const uint32_t c = centroid_ids_[t];
       if (last_slot[c] != slot) {
         last_slot[c] = static_cast<uint32_t>(slot);
-        postings_[cursor[c]++] = static_cast<uint32_t>(slot);
+        postings[cursor[c]++] = static_cast<uint32_t>(slot);
       }
     }
   }
+  posting_offsets_ = posting_offsets;
+  postings_ = postings;
   return absl::OkStatus();
 }
 
 int64_t SearchableIndex::SlotOf(uint32_t doc_id) const {
   auto it = std::lower_bound(doc_ids_.begin(), doc_ids_.end(), doc_id);
   return it != doc_ids_.end() && *it == doc_id ? it - doc_ids_.begin() : -1;
+}
+
+absl::StatusOr<DocumentCodes> SearchableIndex::StoredCodes(int64_t slot) const {
+  const uint64_t begin = token_offsets_[slot], n = token_offsets_[slot + 1] - begin;
+  LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, snapshot_->GetCodes(doc_ids_[slot]));
+  // The snapshot is the one the index was loaded from, so the document is
+  // there with the same tokens in the same order.
+  if (!codes.has_value() || codes->centroid_ids.size() != n ||
+      codes->residual_codes.size() != n * codec_.code_bytes() ||
+      !std::equal(codes->centroid_ids.begin(), codes->centroid_ids.end(), centroid_ids_.begin() + begin)) {
+    return absl::DataLossError(absl::StrCat("codes of document ", doc_ids_[slot], " changed under the snapshot"));
+  }
+  return std::move(*codes);
 }
 
 absl::Status SearchableIndex::DecodeDocument(int64_t slot, std::vector<float>& out) const {
@@ -149,16 +244,22 @@ absl::Status SearchableIndex::DecodeDocument(int64_t slot, std::vector<float>& o
                   out.data());
     return absl::OkStatus();
   }
-  LATERAL_ASSIGN_OR_RETURN(std::optional<DocumentCodes> codes, snapshot_->GetCodes(doc_ids_[slot]));
-  // The snapshot is the one the index was loaded from, so the document is
-  // there with the same tokens in the same order.
-  if (!codes.has_value() || codes->centroid_ids.size() != n ||
-      codes->residual_codes.size() != n * codec_.code_bytes() ||
-      !std::equal(codes->centroid_ids.begin(), codes->centroid_ids.end(), centroid_ids_.begin() + begin)) {
-    return absl::DataLossError(absl::StrCat("codes of document ", doc_ids_[slot], " changed under the snapshot"));
-  }
-  codec_.Decode(codes->centroid_ids.data(), reinterpret_cast<const uint8_t*>(codes->residual_codes.data()),
+  LATERAL_ASSIGN_OR_RETURN(DocumentCodes codes, StoredCodes(slot));
+  codec_.Decode(codes.centroid_ids.data(), reinterpret_cast<const uint8_t*>(codes.residual_codes.data()),
                 static_cast<int64_t>(n), out.data());
+  return absl::OkStatus();
+}
+
+absl::Status SearchableIndex::ResidualCodes(int64_t slot, std::vector<uint8_t>& out) const {
+  const size_t code_bytes = codec_.code_bytes();
+  const uint64_t begin = token_offsets_[slot], n = token_offsets_[slot + 1] - begin;
+  if (snapshot_ == nullptr) {
+    out.assign(codes_.begin() + begin * code_bytes, codes_.begin() + (begin + n) * code_bytes);
+    return absl::OkStatus();
+  }
+  LATERAL_ASSIGN_OR_RETURN(DocumentCodes codes, StoredCodes(slot));
+  const auto* bytes = reinterpret_cast<const uint8_t*>(codes.residual_codes.data());
+  out.assign(bytes, bytes + codes.residual_codes.size());
   return absl::OkStatus();
 }
 

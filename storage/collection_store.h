@@ -190,6 +190,11 @@ class StoreSnapshot {
   // Live documents at this snapshot; -1 if the store's counter is unreadable
   // (a damaged store; the other methods report the error).
   virtual int64_t NumDocuments() const = 0;
+  // RocksDB's sequence number at this snapshot. Every committed write raises
+  // it and nothing else changes it (flushes and compactions keep it), so two
+  // snapshots with the same number see the same data: derived caches (the
+  // mapped search index) record it to know whether they are current.
+  virtual uint64_t SequenceNumber() const = 0;
 
   // --- Lexical (BM25) side ---
   // The postings of `term` (exact bytes), by ascending doc id; empty when the

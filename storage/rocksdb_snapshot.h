@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "storage/collection_store.h"
+#include "rocksdb/snapshot.h"
 #include "storage/rocksdb_reader.h"
 
 namespace lateral::storage {
@@ -34,6 +35,7 @@ class RocksDbSnapshot final : public StoreSnapshot {
   // Read once, at creation; -1 if the counter was unreadable (a damaged
   // store, which the other methods then report).
   int64_t NumDocuments() const override { return num_documents_; }
+  uint64_t SequenceNumber() const override { return snapshot_->GetSequenceNumber(); }
   absl::StatusOr<std::vector<LexicalPosting>> GetLexicalPostings(std::string_view term) const override;
   absl::StatusOr<LexicalStats> GetLexicalStats() const override;
   absl::StatusOr<std::optional<LexicalTerms>> GetLexicalTerms(uint32_t doc_id) const override;

@@ -746,9 +746,9 @@ absl::Status RocksDbCollectionStore::RemoveDocument(uint32_t doc_id, absl::strin
                                               ") cannot include document ", doc_id, " of length ", terms->length));
     }
     if (s.ok()) s = batch->Delete(cf_.doc_terms, key);
-    lexical->Remove(*terms, doc_id);
     --counters->lexical_documents;
     counters->lexical_total_length -= terms->length;
+    lexical->Remove(std::move(*terms), doc_id);
   }
   --counters->num_documents;
   return FromRocksDbStatus(s, path_, "building a batch");

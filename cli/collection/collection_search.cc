@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "index/mapped_index.h"
 #include "query/lexical/bm25_searcher.h"
 #include "query/lexical/fusion.h"
 #include "query/maxsim.h"
@@ -106,6 +107,18 @@ absl::Status CollectionSearcher::LoadDense(std::vector<std::pair<std::string, do
   LATERAL_RETURN_IF_ERROR(collection_.Encoder().status());
   if (timings != nullptr) timings->push_back({"load model", MsSince(t)});
   t = Clock::now();
+  const std::string mapped_path = MappedIndexPath(collection_.paths().store_dir);
+  absl::StatusOr<std::unique_ptr<SearchableIndex>> mapped = OpenMappedIndex(mapped_path, snapshot_->SequenceNumber());
+  if (mapped.ok()) {
+    index_ = std::move(*mapped);
+    plaid_ = std::make_unique<PlaidSearcher>(index_);
+    if (timings != nullptr) timings->push_back({"map index", MsSince(t)});
+    return absl::OkStatus();
+  }
+  // Missing, stale (a write after the last `lateral add`) or damaged: load
+  // from the store, and write the file for the next search (best effort: a
+  // read-only file system or a concurrent writer only costs the next search
+  // the same load).
   IndexLoadOptions options;
   options.metadata = true;
   options.residuals_in_memory = true;
@@ -113,7 +126,26 @@ absl::Status CollectionSearcher::LoadDense(std::vector<std::pair<std::string, do
   index_ = std::move(index);
   plaid_ = std::make_unique<PlaidSearcher>(index_);
   if (timings != nullptr) timings->push_back({"load index", MsSince(t)});
+  t = Clock::now();
+  if (WriteMappedIndex(*index_, snapshot_->SequenceNumber(), mapped_path).ok() && timings != nullptr) {
+    timings->push_back({"write mapped index", MsSince(t)});
+  }
   return absl::OkStatus();
+}
+
+std::string MappedIndexPath(const std::string& store_dir) {
+  return (std::filesystem::path(store_dir) / "lateral-search.index").string();
+}
+
+absl::Status RefreshMappedIndex(CollectionStore& store, const std::string& store_dir) {
+  std::shared_ptr<const StoreSnapshot> snapshot = store.Snapshot();
+  const std::string path = MappedIndexPath(store_dir);
+  if (OpenMappedIndex(path, snapshot->SequenceNumber()).ok()) return absl::OkStatus();
+  IndexLoadOptions options;
+  options.metadata = false;
+  options.residuals_in_memory = false;
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<SearchableIndex> index, SearchableIndex::Load(snapshot, options));
+  return WriteMappedIndex(*index, snapshot->SequenceNumber(), path);
 }
 
 absl::StatusOr<std::vector<CollectionSearcher::Ranked>> CollectionSearcher::Bm25(const SearchRequest& request,
@@ -169,7 +201,11 @@ absl::StatusOr<std::vector<CollectionSearcher::Ranked>> CollectionSearcher::Colb
   std::vector<Ranked> kept;
   std::vector<uint8_t> allowed;
   SearchOptions options;
-  options.filter = request.where.has_value() ? &*request.where : nullptr;
+  // A mapped index has no metadata columns: --where then filters the hits'
+  // records, as --path does.
+  const bool index_filters = request.where.has_value() && index_->metadata().num_slots() > 0;
+  options.filter = index_filters ? &*request.where : nullptr;
+  const bool post_filter = !request.path_globs.empty() || (request.where.has_value() && !index_filters);
   if (only_docs != nullptr) {
     allowed.assign(index_->num_documents(), 0);
     for (uint32_t doc : *only_docs) {
@@ -178,7 +214,7 @@ absl::StatusOr<std::vector<CollectionSearcher::Ranked>> CollectionSearcher::Colb
     }
     options.allowed_slots = &allowed;
   }
-  size_t fetch = request.path_globs.empty() ? want : std::max<size_t>(want * 4, 64);
+  size_t fetch = post_filter ? std::max<size_t>(want * 4, 64) : want;
   while (true) {
     options.k = static_cast<int>(fetch);
     SearchProfile profile;
@@ -189,7 +225,7 @@ absl::StatusOr<std::vector<CollectionSearcher::Ranked>> CollectionSearcher::Colb
     if (!request.exhaustive && only_docs == nullptr) response.colbert_profile = profile;
     kept.clear();
     for (const SearchHit& hit : *hits) {
-      if (!request.path_globs.empty()) {
+      if (post_filter) {
         LATERAL_ASSIGN_OR_RETURN(DocumentRecord record, Record(hit.doc_id));
         LATERAL_ASSIGN_OR_RETURN(bool ok, Passes(request, record));
         if (!ok) continue;

@@ -87,6 +87,18 @@ class CollectionSearcher {
   std::unique_ptr<PlaidSearcher> plaid_;
 };
 
+// The memory-mapped search index of a ColBERT collection
+// (index/mapped_index.h): a file derived from the store, kept inside the store
+// directory so that it moves with the store when `lateral reindex` swaps
+// stores, and valid only for the store state (sequence number) it records.
+// `lateral search` maps it instead of loading the index from the store (tens
+// of milliseconds instead of seconds at 100k passages).
+std::string MappedIndexPath(const std::string& store_dir);
+// Writes the mapped index of `store` unless a current one is there. Writers
+// call it after changing a ColBERT collection; a search that finds the file
+// stale writes it too. Reads the codes from the store one document at a time.
+absl::Status RefreshMappedIndex(CollectionStore& store, const std::string& store_dir);
+
 // "bm25" | "colbert" | "hybrid" | "rerank"
 std::string_view SearchModeName(SearchMode mode);
 

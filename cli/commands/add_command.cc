@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/collection/collection.h"
+#include "cli/collection/collection_search.h"
 #include "cli/collection/ingest_setup.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
@@ -52,6 +53,9 @@ absl::Status RunAdd(const ParsedFlags& flags) {
   printer.Finish();
   if (!result.ok()) return result.status();
   const ingest::IngestReport& r = *result;
+  if (collection->has_encoder() && !r.cancelled) {
+    LATERAL_RETURN_IF_ERROR(RefreshMappedIndex(collection->store(), collection->paths().store_dir));
+  }
   if (json) {
     Json out = {{"files", r.files_seen},         {"added", r.added},
                 {"updated", r.updated},          {"unchanged", r.unchanged},

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/collection/collection.h"
+#include "cli/collection/collection_search.h"
 #include "cli/collection/ingest_setup.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
@@ -95,6 +96,7 @@ absl::Status RunReindex(const ParsedFlags& flags) {
                                            "Fix them, or pass --force to drop them"));
   }
   for (const std::string& m : missing) std::cerr << "dropped (file is gone): " << m << "\n";
+  if (fresh->has_encoder()) LATERAL_RETURN_IF_ERROR(RefreshMappedIndex(fresh->store(), new_dir));
 
   fresh.reset();
   old.reset();

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "cli/collection/collection.h"
+#include "cli/collection/collection_search.h"
 #include "cli/command.h"
 #include "common/status_macros.h"
 #include "ingest/pipeline/ingester.h"
@@ -15,6 +16,9 @@ absl::Status RunRm(const ParsedFlags& flags) {
   LATERAL_ASSIGN_OR_RETURN(CollectionPaths paths, FindCollection(flags));
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<Collection> collection, Collection::Open(paths, false, flags));
   LATERAL_ASSIGN_OR_RETURN(int64_t removed, ingest::RemoveSources(collection->store(), flags.positional()));
+  if (collection->has_encoder()) {
+    LATERAL_RETURN_IF_ERROR(RefreshMappedIndex(collection->store(), collection->paths().store_dir));
+  }
   if (!flags.Has("quiet")) std::cout << "removed " << removed << " source(s) from the collection\n";
   return absl::OkStatus();
 }

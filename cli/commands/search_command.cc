@@ -10,6 +10,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -17,6 +18,7 @@
 #include "cli/collection/collection.h"
 #include "cli/collection/collection_search.h"
 #include "cli/collection/terminal.h"
+#include "cli/collection/token_matches.h"
 #include "cli/command.h"
 #include "cli/commands/collection_io.h"
 #include "cli/commands/store_search.h"
@@ -95,13 +97,43 @@ Json HitJson(const ResultHit& hit, size_t rank) {
   return j;
 }
 
+Json TokenMatchesJson(const PassageMatches& matches) {
+  Json tokens = Json::array();
+  for (const TokenMatch& m : matches.tokens) {
+    Json j = {{"query_token", m.query_token}, {"passage_token", m.passage_token}, {"similarity", m.similarity}};
+    if (m.located) j["byte"] = m.byte_begin, j["byte_end"] = m.byte_end;
+    tokens.push_back(std::move(j));
+  }
+  return {{"exact_score", matches.exact_score}, {"tokens", tokens}};
+}
+
+// A token as shown: without its leading space; "␣" when it is only spaces.
+std::string ShownToken(const std::string& token) {
+  absl::string_view stripped = absl::StripAsciiWhitespace(token);
+  return stripped.empty() ? "␣" : std::string(stripped);
+}
+
+// "garden→Garten 0.83, soil→Erde 0.71".
+std::string TokenMatchesLine(const PassageMatches& matches) {
+  std::vector<std::string> parts;
+  for (const TokenMatch& m : matches.tokens) {
+    parts.push_back(absl::StrFormat("%s→%s %.2f", ShownToken(m.query_token), ShownToken(m.passage_token), m.similarity));
+  }
+  return absl::StrJoin(parts, ", ");
+}
+
+// `matches`: per hit, the ColBERT token matches (--explain in a ColBERT mode),
+// else empty.
 void PrintResponse(const Collection& collection, const SearchRequest& request, const SearchResponse& response,
-                   const Output& out, const std::string& query_label) {
+                   const Output& out, const std::string& query_label, const std::vector<PassageMatches>& matches) {
   absl::flat_hash_set<std::string> query_terms;
   for (const AnalyzedToken& t : collection.analyzer().Analyze(request.query, request.lang)) query_terms.insert(t.term);
   if (out.json) {
     Json hits = Json::array();
-    for (size_t i = 0; i < response.hits.size(); ++i) hits.push_back(HitJson(response.hits[i], i + 1));
+    for (size_t i = 0; i < response.hits.size(); ++i) {
+      hits.push_back(HitJson(response.hits[i], i + 1));
+      if (i < matches.size()) hits.back()["token_matches"] = TokenMatchesJson(matches[i]);
+    }
     if (out.explain) {
       Json timings = Json::object();
       for (const auto& [stage, ms] : response.timings_ms) timings[stage] = ms;
@@ -122,6 +154,12 @@ void PrintResponse(const Collection& collection, const SearchRequest& request, c
     const ResultHit& hit = response.hits[i];
     std::vector<std::string> matched;
     std::vector<std::pair<size_t, size_t>> spans = Matches(collection.analyzer(), hit.record, query_terms, &matched);
+    if (i < matches.size()) {
+      // Also the passage tokens the query's tokens matched best.
+      for (const TokenMatch& m : matches[i].tokens) {
+        if (m.located && m.byte_end > m.byte_begin) spans.push_back({m.byte_begin, m.byte_end});
+      }
+    }
     std::string title = MetadataString(hit.record, "title");
     std::string location = Location(hit.record, out.cwd);
     if (out.color) location = absl::StrCat("\x1b[35m", location, "\x1b[0m");
@@ -138,6 +176,10 @@ void PrintResponse(const Collection& collection, const SearchRequest& request, c
       }
       std::cout << "    [" << (parts.empty() ? "-" : parts) << "; matched: "
                 << (matched.empty() ? "-" : absl::StrJoin(matched, " ")) << "; id " << hit.record.external_id << "]\n";
+      if (i < matches.size()) {
+        std::cout << absl::StrFormat("    [tokens (exact MaxSim %.3f): %s]\n", matches[i].exact_score,
+                                     TokenMatchesLine(matches[i]));
+      }
     }
   }
   if (out.explain) {
@@ -242,8 +284,18 @@ absl::Status RunSearch(const ParsedFlags& flags) {
   for (size_t i = 0; i < queries.size(); ++i) {
     request.query = queries[i];
     LATERAL_ASSIGN_OR_RETURN(SearchResponse response, searcher.Search(request));
+    std::vector<PassageMatches> matches;
+    if (out.explain && request.mode != SearchMode::kBm25 && !response.hits.empty()) {
+      const auto start = std::chrono::steady_clock::now();
+      LATERAL_ASSIGN_OR_RETURN(const ColbertEncoder* encoder, collection->Encoder());
+      std::vector<std::string> texts;
+      for (const ResultHit& hit : response.hits) texts.push_back(hit.record.text);
+      LATERAL_ASSIGN_OR_RETURN(matches, MatchQueryTokens(*encoder, request.query, texts));
+      response.timings_ms.emplace_back(
+          "token matches", std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    }
     PrintResponse(*collection, request, response, out,
-                  queries.size() > 1 && !out.json ? absl::StrCat("query ", i + 1, ": ", queries[i]) : "");
+                  queries.size() > 1 && !out.json ? absl::StrCat("query ", i + 1, ": ", queries[i]) : "", matches);
     if (queries.size() > 1 && !out.json) std::cout << "\n";
   }
   return absl::OkStatus();
@@ -287,7 +339,9 @@ Command SearchCommand() {
        {"candidates", true, "candidates per retriever for hybrid and rerank (default max(100, 4k))", "N"},
        {"exhaustive", false, "ColBERT: exact MaxSim over every passage (slow; the reference)"},
        {"json", false, "print results as JSON (one array per query and line)"},
-       {"explain", false, "stage timings, query terms and per-hit scores and matched terms"},
+       {"explain", false,
+        "stage timings, query terms, per-hit scores and matched terms; in ColBERT modes also each query "
+        "token's best-matching passage token (re-encodes the hits)"},
        {"full", false, "print whole passages instead of snippets"},
        {"color", true, "auto, always or never (default auto; NO_COLOR is honoured)", "WHEN"},
        {"model", true, "another copy of the collection's ColBERT model", "SPEC"},

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <limits>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -38,7 +39,8 @@ struct FileJob {
   std::optional<SourceRecord> previous;
   SourceRecord record;
   std::vector<DocumentRecord> passages;
-  std::vector<LexicalTerms> terms;
+  std::vector<LexicalTerms> terms;          // all of them once terms_ready
+  bool terms_ready = false;
   std::vector<TokenEmbeddings> embeddings;  // with an encoder, until compressed into `codes`
   std::vector<DocumentCodes> codes;         // per passage, when the codec existed at encoding time
   std::string note;                         // why skipped / failed / written without text
@@ -225,12 +227,13 @@ class Pipeline {
     }
     job.passages = std::move(*passages);
     if (job.passages.empty()) job.note = "no text";
-    // One file may hold most of a run (a large JSON Lines file), so its
-    // passages are analysed in parallel too.
-    job.terms.resize(job.passages.size());
-    tbb::parallel_for(size_t{0}, job.passages.size(), [&](size_t i) {
-      job.terms[i] = options_.analyzer->Terms(job.passages[i].text, LanguageOf(job.passages[i]));
-    });
+    // A file larger than one write (a big JSON Lines file) is analysed in
+    // slices as Write sends it, so that its terms, the largest part of a
+    // write in memory, are never all held at once.
+    if (job.passages.size() <= PassagesPerWrite()) {
+      AnalyzePassages(job, 0, job.passages.size());
+      job.terms_ready = true;
+    }
     if (options_.encoder != nullptr && !job.passages.empty()) {
       // Encoded in batches; with a codec already there each batch is
       // compressed at once, so a large file never holds all its float
@@ -323,27 +326,63 @@ class Pipeline {
     return absl::OkStatus();
   }
 
+  // Terms of passages [begin, end), in parallel (one file may hold most of a
+  // run).
+  void AnalyzePassages(FileJob& job, size_t begin, size_t end) const {
+    job.terms.resize(job.passages.size());
+    tbb::parallel_for(begin, end, [&](size_t i) {
+      job.terms[i] = options_.analyzer->Terms(job.passages[i].text, LanguageOf(job.passages[i]));
+    });
+  }
+
   // Adds one file's change to the pending write. Several files share one
   // atomic Apply (each file is still all-old or all-new after a crash, and a
   // group is too): terms repeated across small files then cost one posting
   // update per group instead of one per file, which is most of the write cost.
+  //
+  // A file with more passages than one write is split over several, to bound
+  // memory. Each write but the last also puts a provisional source record
+  // that lists every id of the path that then exists (the old ones and the
+  // ones written so far) and cannot match the file, so that after a crash the
+  // next run sees the file as changed and deletes what the new version lacks.
   absl::Status Write(FileJob& job) {
-    absl::flat_hash_set<std::string> new_ids;
-    for (size_t i = 0; i < job.passages.size(); ++i) {
-      DocumentWrite document;
-      document.record = std::move(job.passages[i]);
-      document.lexical = std::move(job.terms[i]);
-      if (!job.codes.empty()) {
-        document.codes = std::move(job.codes[i]);
-      } else if (codec_ != nullptr) {
-        document.codes = Compress(*codec_, job.embeddings[i]);
+    const size_t passages_per_write = PassagesPerWrite();
+    for (const DocumentRecord& passage : job.passages) job.record.document_ids.push_back(passage.external_id);
+    const absl::flat_hash_set<std::string> new_ids(job.record.document_ids.begin(), job.record.document_ids.end());
+    std::vector<std::string> existing_ids;  // for provisional records
+    absl::flat_hash_set<std::string> existing;
+    if (job.previous.has_value()) {
+      existing_ids = job.previous->document_ids;
+      existing.insert(existing_ids.begin(), existing_ids.end());
+    }
+    const size_t n = job.passages.size();
+    for (size_t begin = 0; begin < n; begin += passages_per_write) {
+      const size_t end = std::min(n, begin + passages_per_write);
+      if (!job.terms_ready) AnalyzePassages(job, begin, end);
+      for (size_t i = begin; i < end; ++i) {
+        DocumentWrite document;
+        document.record = std::move(job.passages[i]);
+        document.lexical = std::move(job.terms[i]);
+        if (!job.codes.empty()) {
+          document.codes = std::move(job.codes[i]);
+        } else if (codec_ != nullptr) {
+          document.codes = Compress(*codec_, job.embeddings[i]);
+          job.embeddings[i] = TokenEmbeddings();
+        }
+        if (existing.insert(document.record.external_id).second) existing_ids.push_back(document.record.external_id);
+        pending_stats_.tokens += document.lexical.length;
+        pending_stats_.encoded_tokens += static_cast<int64_t>(document.codes.centroid_ids.size());
+        pending_.upserts.push_back(std::move(document));
+        ++pending_stats_.passages_written;
       }
-      new_ids.insert(document.record.external_id);
-      job.record.document_ids.push_back(document.record.external_id);
-      pending_stats_.tokens += document.lexical.length;
-      pending_stats_.encoded_tokens += static_cast<int64_t>(document.codes.centroid_ids.size());
-      pending_.upserts.push_back(std::move(document));
-      ++pending_stats_.passages_written;
+      if (end < n && pending_.upserts.size() >= passages_per_write) {
+        SourceRecord provisional = job.record;
+        provisional.content_sha256.clear();
+        provisional.mtime_ns = kProvisionalMtime;
+        provisional.document_ids = existing_ids;
+        pending_.put_sources.push_back(std::move(provisional));
+        LATERAL_RETURN_IF_ERROR(FlushPending());
+      }
     }
     if (job.previous.has_value()) {
       for (const std::string& id : job.previous->document_ids) {
@@ -356,12 +395,16 @@ class Pipeline {
     pending_.put_sources.push_back(job.record);
     ++(job.previous.has_value() ? pending_stats_.updated : pending_stats_.added);
     pending_stats_.bytes_read += static_cast<int64_t>(job.record.size);
-    // With a model, passages are expensive to redo after a kill: write sooner.
-    const size_t passages_per_write = options_.encoder != nullptr ? kEncodedPassagesPerWrite : kPassagesPerWrite;
     if (pending_.upserts.size() >= passages_per_write || pending_.put_sources.size() >= kFilesPerWrite) {
       return FlushPending();
     }
     return absl::OkStatus();
+  }
+
+  // With a model, passages are expensive to redo after a kill: write sooner.
+  size_t PassagesPerWrite() const {
+    if (options_.passages_per_write > 0) return options_.passages_per_write;
+    return options_.encoder != nullptr ? kEncodedPassagesPerWrite : kPassagesPerWrite;
   }
 
   // A source whose bytes did not change: only its stat is refreshed.
@@ -436,6 +479,8 @@ class Pipeline {
   static constexpr size_t kPassagesPerWrite = 8192;
   static constexpr size_t kFilesPerWrite = 1024;
   static constexpr size_t kEncodedPassagesPerWrite = 256;
+  // No file has this modification time: a provisional source never matches.
+  static constexpr int64_t kProvisionalMtime = std::numeric_limits<int64_t>::min();
   CollectionWrite pending_;
   IngestReport pending_stats_;
   // codec_ as the parallel stage may read it: set once, never freed before the run ends.

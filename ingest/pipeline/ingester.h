@@ -69,6 +69,10 @@ struct IngestOptions {
   std::function<void(const IngestProgress&)> progress;  // called from one thread
   std::function<bool()> should_stop;                    // polled; true stops after the files in flight
   int64_t codec_sample_tokens = int64_t{1} << 18;       // vectors buffered to train a missing codec
+  // Passages per atomic write (several small files share one; a larger file
+  // is split over several). 0: 8,192 without an encoder, 256 with one (an
+  // encoded passage is expensive to redo after a kill). Tests set it small.
+  size_t passages_per_write = 0;
 };
 
 struct FileIssue {

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/json.h"
 #include "common/mapped_file.h"
 #include "gmock/gmock.h"
@@ -55,10 +56,11 @@ class CollectionCliTest : public ::testing::Test {
 
   // `cd DIR/cwd && lateral ARGS`, with a private HOME / XDG_CONFIG_HOME so
   // that no user config leaks in, and colours off.
-  Outcome Lateral(const std::string& args, const std::string& cwd = "") {
+  // `prefix` runs in the same shell first (limits, traps).
+  Outcome Lateral(const std::string& args, const std::string& cwd = "", const std::string& prefix = "") {
     fs::create_directories(Path(cwd.empty() ? "." : cwd));
     const std::string cmd = absl::StrCat(
-        "cd ", Quote(Path(cwd)), " && env -u LATERAL_COLLECTION HOME=", Quote(Path("home")),
+        "cd ", Quote(Path(cwd)), " && ", prefix, "env -u LATERAL_COLLECTION HOME=", Quote(Path("home")),
         " XDG_CONFIG_HOME=", Quote(Path("home/.config")), " NO_COLOR=1 ", LATERAL_BINARY_DIR, "/cli/lateral ", args,
         " >", Quote(Path("stdout")), " 2>", Quote(Path("stderr")), " </dev/null");
     int status = std::system(cmd.c_str());
@@ -277,6 +279,55 @@ TEST_F(CollectionCliTest, KilledIngestLeavesAConsistentCollectionThatTheNextRunC
   }
 }
 
+// A file size limit stands in for a full disk: with SIGXFSZ ignored, a write
+// past RLIMIT_FSIZE fails with EFBIG where a full disk fails with ENOSPC, and
+// RocksDB handles both as the same I/O error. The write-ahead log outgrows the
+// limit a few groups into the run.
+TEST_F(CollectionCliTest, ADiskThatFillsUpMidIngestLosesNothingAndTheNextRunCompletes) {
+  const int kFiles = 2100;  // three groups of writes; the second one fails
+  for (int i = 0; i < kFiles; ++i) {
+    std::string text;
+    for (int s = 0; s < 10; ++s) absl::StrAppend(&text, "Line ", s, " of file ", i, " names token", i, " and more words.\n");
+    Write(absl::StrCat("bulk/d", i % 7, "/f", i, ".txt"), text);
+  }
+  ASSERT_EQ(Lateral("init").exit_code, 0);
+  Outcome full = Lateral("add bulk --quiet", "", /*prefix=*/"trap '' XFSZ; ulimit -f 4096; ");
+  EXPECT_EQ(full.exit_code, 1) << full.out << full.err;
+  EXPECT_THAT(full.err, HasSubstr("File too large")) << full.err;
+  EXPECT_THAT(full.err, HasSubstr(".lateral")) << "the message names the store";
+
+  // What landed is whole and searchable; the collection opens and reports.
+  Outcome o = Lateral("info --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  const int64_t sources_after_failure = JsonOf(o)["sources"];
+  EXPECT_GT(sources_after_failure, 0) << "the limit came before the first group landed";
+  EXPECT_LT(sources_after_failure, kFiles) << "the limit did not interrupt the run";
+  o = Lateral("ls --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  std::vector<std::string> lines = absl::StrSplit(o.out, '\n', absl::SkipEmpty());
+  EXPECT_EQ(static_cast<int64_t>(lines.size()), sources_after_failure);
+  for (size_t i = 0; i < lines.size(); i += 97) {  // a sample: each search is a process
+    absl::StatusOr<Json> source = ParseJson(lines[i], "ls --json");
+    ASSERT_TRUE(source.ok()) << source.status();
+    const std::string name = fs::path((*source)["path"].get<std::string>()).filename().string();
+    const std::string number = name.substr(1, name.size() - 5);  // f123.txt -> 123
+    std::vector<std::string> hits = HitPaths(absl::StrCat("-k 1 token", number));
+    ASSERT_EQ(hits.size(), 1u) << name;
+    EXPECT_EQ(hits[0], name);
+  }
+
+  // With room again, the next run completes the collection.
+  o = Lateral("add bulk --json");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  o = Lateral("info --json");
+  EXPECT_EQ(JsonOf(o)["sources"], kFiles);
+  for (int i : {0, 301, kFiles - 1}) {
+    std::vector<std::string> hits = HitPaths(absl::StrCat("-k 1 token", i));
+    ASSERT_EQ(hits.size(), 1u) << i;
+    EXPECT_EQ(hits[0], absl::StrCat("f", i, ".txt"));
+  }
+}
+
 TEST_F(CollectionCliTest, ColbertCollectionSearchesInEveryModeAndReindexes) {
   Write("docs/tar.md", "# Archives\n\nTo extract a tar archive, run tar with the x flag.\n");
   Write("docs/garten.txt", "Im Garten wachsen Tomaten und Gurken.\n");
@@ -300,6 +351,56 @@ TEST_F(CollectionCliTest, ColbertCollectionSearchesInEveryModeAndReindexes) {
   Json info = JsonOf(o);
   EXPECT_GT(info["vectors"].get<int64_t>(), 0);
   EXPECT_GT(info["centroids"].get<int64_t>(), 0);
+
+  // `add` left a mapped index that search maps instead of loading the store.
+  const std::string mapped = Path(".lateral/store/lateral-search.index");
+  ASSERT_TRUE(fs::exists(mapped));
+  o = Lateral("search --json --explain --mode colbert 'tar archive'");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  Json explained = JsonOf(o);
+  EXPECT_TRUE(explained["timings_ms"].contains("map index")) << explained["timings_ms"].dump();
+  EXPECT_FALSE(explained["timings_ms"].contains("load index"));
+  // Per-token matches: each names a passage token, and its span is that token.
+  ASSERT_FALSE(explained["hits"].empty());
+  for (const Json& hit : explained["hits"]) {
+    const std::string text = hit["text"];
+    const Json& matches = hit["token_matches"];
+    std::string query_again;
+    for (const Json& m : matches["tokens"]) {
+      query_again += m["query_token"].get<std::string>();
+      EXPECT_LE(m["similarity"].get<float>(), 1.0001f);
+      if (!m.contains("byte")) continue;  // BOS or the marker
+      const size_t begin = m["byte"], end = m["byte_end"];
+      ASSERT_LE(end, text.size());
+      EXPECT_EQ(text.substr(begin, end - begin), m["passage_token"].get<std::string>());
+    }
+    EXPECT_EQ(query_again, "tar archive") << "one match per query token, in order";
+    // The exact score adds the expansion tokens' maxima to the real tokens'.
+    EXPECT_NE(matches["exact_score"].get<float>(), 0.0f);
+  }
+  // Filters work on a mapped index (it has no metadata columns).
+  o = Lateral("search --json --mode colbert --where 'format=md' -k 10 x");
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  Json filtered = JsonOf(o);
+  EXPECT_EQ(filtered.size(), 2u) << filtered.dump();
+  for (const Json& hit : filtered) EXPECT_EQ(hit["metadata"]["format"], "md");
+  // A stale file (the store changed after it was written) is not used: search
+  // loads the store and rewrites it.
+  const std::string old_index = Path("old.index");
+  fs::copy_file(mapped, old_index);
+  Write("docs/more.txt", "Another document about archives.\n");
+  ASSERT_EQ(Lateral("add docs --quiet").exit_code, 0);
+  fs::copy_file(old_index, mapped, fs::copy_options::overwrite_existing);
+  Json stale = JsonOf(Lateral("search --json --explain --mode colbert archive"));
+  EXPECT_TRUE(stale["timings_ms"].contains("load index")) << stale["timings_ms"].dump();
+  EXPECT_TRUE(stale["timings_ms"].contains("write mapped index")) << stale["timings_ms"].dump();
+  Json fresh = JsonOf(Lateral("search --json --explain --mode colbert archive"));
+  EXPECT_TRUE(fresh["timings_ms"].contains("map index")) << fresh["timings_ms"].dump();
+  EXPECT_EQ(fresh["hits"].size(), 4u);
+  ASSERT_EQ(Lateral("rm docs/more.txt").exit_code, 0);
+  fresh = JsonOf(Lateral("search --json --explain --mode colbert archive"));
+  EXPECT_TRUE(fresh["timings_ms"].contains("map index")) << "rm refreshes the mapped index";
+  EXPECT_EQ(fresh["hits"].size(), 3u);
 
   o = Lateral("reindex --no-model --quiet");
   ASSERT_EQ(o.exit_code, 0) << o.err;

@@ -6,9 +6,14 @@
 #include <fstream>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "index/lexical/analyzer.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "storage/rocksdb_store.h"
 #include "tests/storage/store_test_util.h"
 
 namespace lateral::ingest {
@@ -149,6 +154,119 @@ TEST_F(IngesterTest, AFailingFileKeepsItsOldStateAndTheOthersLand) {
   absl::StatusOr<std::optional<DocumentRecord>> record = snapshot->GetDocument(**id);
   ASSERT_TRUE(record.ok() && record->has_value());
   EXPECT_EQ((*record)->text, "first version");
+}
+
+
+std::string Records(const std::string& prefix, int count) {
+  std::string jsonl;
+  for (int i = 0; i < count; ++i) {
+    absl::StrAppend(&jsonl, "{\"id\": \"", prefix, i, "\", \"text\": \"record ", prefix, i, " says hello\"}\n");
+  }
+  return jsonl;
+}
+
+// Appends to write-ahead-log files fail with NoSpace once `appends_left`
+// reaches zero (each committed write appends once; -1: never fail).
+class FillingFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  explicit FillingFileSystem(const std::shared_ptr<rocksdb::FileSystem>& target)
+      : rocksdb::FileSystemWrapper(target) {}
+  const char* Name() const override { return "FillingFileSystem"; }
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->NewWritableFile(name, options, result, dbg);
+    if (s.ok() && absl::EndsWith(name, ".log")) *result = std::make_unique<File>(std::move(*result), &appends_left);
+    return s;
+  }
+  std::atomic<int> appends_left{-1};
+
+ private:
+  class File : public rocksdb::FSWritableFileOwnerWrapper {
+   public:
+    File(std::unique_ptr<rocksdb::FSWritableFile>&& file, std::atomic<int>* left)
+        : rocksdb::FSWritableFileOwnerWrapper(std::move(file)), left_(left) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             rocksdb::IODebugContext* dbg) override {
+      if (Full()) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return target()->Append(data, options, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
+                             const rocksdb::DataVerificationInfo& info, rocksdb::IODebugContext* dbg) override {
+      if (Full()) return rocksdb::IOStatus::NoSpace("injected: no space left on device");
+      return target()->Append(data, options, info, dbg);
+    }
+
+   private:
+    bool Full() {
+      int left = left_->load();
+      while (left > 0 && !left_->compare_exchange_weak(left, left - 1)) {
+      }
+      return left == 0;
+    }
+    std::atomic<int>* left_;
+  };
+};
+
+TEST_F(IngesterTest, AFileLargerThanOneWriteIsSplitAndAFailureBetweenItsWritesLeavesNoOrphans) {
+  options_.passages_per_write = 8;
+  const std::string path = Write("big.jsonl", Records("a", 50));
+  Write("small.txt", "small file\n");
+  // Its own store, on a file system that can fill up.
+  store_.reset();
+  auto fs = std::make_shared<FillingFileSystem>(rocksdb::FileSystem::Default());
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+  absl::Cleanup close_before_env = [&] { store_.reset(); };
+  const std::string store_path = dir_.Sub("filling-store");
+  auto open = [&] {
+    store_.reset();
+    absl::StatusOr<std::unique_ptr<CollectionStore>> store =
+        storage::OpenRocksDbStore(store_path, Manifest{}, StoreOptions(), env.get());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  };
+  open();
+  absl::StatusOr<IngestReport> r = Ingest(*store_, {dir_.Sub("tree")}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->added, 2);
+  EXPECT_EQ(r->passages_written, 51);
+  EXPECT_EQ(StoredIdsCheckingSources().size(), 51u);
+
+  // A new version with other ids; the disk fills after two of its writes.
+  Write("big.jsonl", Records("b", 40));
+  fs->appends_left = 2;
+  r = Ingest(*store_, {dir_.Sub("tree")}, options_);
+  ASSERT_FALSE(r.ok()) << "the third write should have failed";
+  EXPECT_TRUE(absl::StrContains(r.status().message(), "space")) << r.status();
+  fs->appends_left = -1;
+  open();
+  // The store holds the old version and the first slices of the new one,
+  // all listed by the (provisional) source record.
+  std::set<std::string> partial = StoredIdsCheckingSources();
+  EXPECT_GT(partial.size(), 51u);
+  EXPECT_LT(partial.size(), 51u + 40u);
+  absl::StatusOr<std::optional<SourceRecord>> source = store_->Snapshot()->GetSource(path);
+  ASSERT_TRUE(source.ok() && source->has_value());
+  EXPECT_EQ((*source)->content_sha256, "") << "a provisional record must not match the file";
+
+  // A third version, fewer records again: nothing of the second stays.
+  Write("big.jsonl", Records("c", 20));
+  r = Ingest(*store_, {dir_.Sub("tree")}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::set<std::string> ids = StoredIdsCheckingSources();
+  std::set<std::string> expected;
+  for (int i = 0; i < 20; ++i) expected.insert(absl::StrCat(path, "#c", i, "#0"));
+  for (const std::string& id : ids) {
+    if (absl::StartsWith(id, path)) EXPECT_TRUE(expected.contains(id)) << id;
+  }
+  EXPECT_EQ(ids.size(), 21u);
+  absl::StatusOr<LexicalStats> stats = store_->Snapshot()->GetLexicalStats();
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->num_documents, 21);
+  // And unchanged on the next run.
+  r = Ingest(*store_, {dir_.Sub("tree")}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->unchanged, 2);
 }
 
 }  // namespace
