@@ -1,8 +1,11 @@
 #include "storage/lexical_edits.h"
 
 #include <algorithm>
+#include <array>
 #include <vector>
 
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 
 #include "absl/container/flat_hash_map.h"
@@ -79,44 +82,56 @@ size_t ShardOf(size_t term_hash) { return (term_hash >> 56) % kShards; }
 }  // namespace
 
 rocksdb::Status LexicalEdits::AddTo(rocksdb::ColumnFamilyHandle* family, rocksdb::WriteBatch* batch) {
-  // 1. Hash every occurrence once, in parallel over operations.
-  std::vector<std::vector<size_t>> hashes(operations_.size());
-  tbb::parallel_for(size_t{0}, operations_.size(), [&](size_t i) {
-    const auto& terms = operations_[i].terms->term_frequencies;
-    hashes[i].resize(terms.size());
-    for (size_t t = 0; t < terms.size(); ++t) hashes[i][t] = absl::HashOf(absl::string_view(terms[t].first));
+  // 1. Hash every occurrence once, in parallel over operations, and bucket
+  //    it by shard (per thread, so no locks).
+  struct Occurrence {
+    uint32_t operation;
+    uint32_t term;
+    size_t hash;
+  };
+  using Buckets = std::array<std::vector<Occurrence>, kShards>;
+  tbb::enumerable_thread_specific<Buckets> buckets;
+  tbb::parallel_for(tbb::blocked_range<size_t>(0, operations_.size()), [&](const tbb::blocked_range<size_t>& range) {
+    Buckets& mine = buckets.local();
+    for (size_t i = range.begin(); i != range.end(); ++i) {
+      const auto& terms = operations_[i].terms->term_frequencies;
+      for (size_t t = 0; t < terms.size(); ++t) {
+        const size_t hash = absl::HashOf(absl::string_view(terms[t].first));
+        mine[ShardOf(hash)].push_back(Occurrence{static_cast<uint32_t>(i), static_cast<uint32_t>(t), hash});
+      }
+    }
   });
-  // 2. Group by segment, one task per shard; each scans the occurrences in
-  //    operation order, so `added` stays in id order as documents are added.
+  // 2. Group each shard's occurrences by segment and encode the operands, one
+  //    task per shard. Entries are sorted afterwards, so bucket order does not
+  //    matter.
   using SegmentMap = absl::flat_hash_map<SegmentRef, LexicalEdit, SegmentRefHash, SegmentRefEq>;
   std::vector<std::vector<std::pair<std::string, std::string>>> merges(kShards);
   tbb::parallel_for(size_t{0}, kShards, [&](size_t shard) {
     SegmentMap segments;
-    for (size_t i = 0; i < operations_.size(); ++i) {
-      const Operation& op = operations_[i];
-      const auto& terms = op.terms->term_frequencies;
-      for (size_t t = 0; t < terms.size(); ++t) {
-        if (ShardOf(hashes[i][t]) != shard) continue;
-        LexicalEdit& edit = segments[SegmentRef{terms[t].first, BlockOf(op.doc_id), hashes[i][t]}];
+    for (const Buckets& thread_buckets : buckets) {
+      for (const Occurrence& o : thread_buckets[shard]) {
+        const Operation& op = operations_[o.operation];
+        const auto& [term, tf] = op.terms->term_frequencies[o.term];
+        LexicalEdit& edit = segments[SegmentRef{term, BlockOf(op.doc_id), o.hash}];
         if (op.remove) {
           edit.removed.push_back(LowBitsOf(op.doc_id));
         } else {
-          edit.added.push_back(LexicalEntry{LowBitsOf(op.doc_id), terms[t].second, op.terms->length});
+          edit.added.push_back(LexicalEntry{LowBitsOf(op.doc_id), tf, op.terms->length});
         }
       }
     }
-    // 3. Encode each segment's operand in the same task.
     std::vector<std::pair<std::string, std::string>>& out = merges[shard];
     out.reserve(segments.size());
     for (auto& [segment, edit] : segments) {
-      // Removals come in the caller's order, and a document may be removed
-      // and re-added in one write.
+      // A document may be removed and re-added in one write.
       std::sort(edit.removed.begin(), edit.removed.end());
       edit.removed.erase(std::unique(edit.removed.begin(), edit.removed.end()), edit.removed.end());
       std::sort(edit.added.begin(), edit.added.end(),
                 [](const LexicalEntry& a, const LexicalEntry& b) { return a.id < b.id; });
       out.emplace_back(LexicalSegmentKey(segment.term, segment.block), EncodeLexicalEdit(edit));
     }
+    // The memtable inserts keys in ascending runs much faster (its skip
+    // list reuses the last insertion point), and this sort runs in parallel.
     std::sort(out.begin(), out.end());
   });
   for (const auto& shard : merges) {

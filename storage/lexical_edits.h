@@ -10,8 +10,9 @@
 // Grouping is most of a large write's serial CPU time (a group of 8,192
 // passages brings ~1M term occurrences), and the ingest pipeline calls Apply
 // from its one ordered stage, so AddTo groups in parallel: the occurrences
-// are hashed once, then each of kShards tasks groups the terms whose hash
-// falls in its shard. Add and Remove only record what to do.
+// are hashed and bucketed by shard in parallel, then one task per shard
+// groups its terms into segments and encodes their operands. Add and Remove
+// only record what to do.
 #pragma once
 
 #include <cstdint>
@@ -42,8 +43,8 @@ class LexicalEdits {
   void Remove(LexicalTerms terms, uint32_t doc_id);
   bool empty() const { return operations_.empty(); }
 
-  // Adds one Merge per segment to `batch`: deterministic order (shard by
-  // shard, key order within a shard). Call once.
+  // Adds one Merge per segment to `batch`, shard by shard, in key order
+  // within a shard. Call once.
   rocksdb::Status AddTo(rocksdb::ColumnFamilyHandle* family, rocksdb::WriteBatch* batch);
 
  private:

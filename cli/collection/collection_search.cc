@@ -108,7 +108,9 @@ absl::Status CollectionSearcher::LoadDense(std::vector<std::pair<std::string, do
   if (timings != nullptr) timings->push_back({"load model", MsSince(t)});
   t = Clock::now();
   const std::string mapped_path = MappedIndexPath(collection_.paths().store_dir);
-  absl::StatusOr<std::unique_ptr<SearchableIndex>> mapped = OpenMappedIndex(mapped_path, snapshot_->SequenceNumber());
+  absl::StatusOr<std::unique_ptr<SearchableIndex>> mapped =
+      use_mapped_index_ ? OpenMappedIndex(mapped_path, snapshot_->SequenceNumber())
+                        : absl::StatusOr<std::unique_ptr<SearchableIndex>>(absl::CancelledError("not used"));
   if (mapped.ok()) {
     index_ = std::move(*mapped);
     plaid_ = std::make_unique<PlaidSearcher>(index_);
@@ -127,7 +129,8 @@ absl::Status CollectionSearcher::LoadDense(std::vector<std::pair<std::string, do
   plaid_ = std::make_unique<PlaidSearcher>(index_);
   if (timings != nullptr) timings->push_back({"load index", MsSince(t)});
   t = Clock::now();
-  if (WriteMappedIndex(*index_, snapshot_->SequenceNumber(), mapped_path).ok() && timings != nullptr) {
+  if (use_mapped_index_ && WriteMappedIndex(*index_, snapshot_->SequenceNumber(), mapped_path).ok() &&
+      timings != nullptr) {
     timings->push_back({"write mapped index", MsSince(t)});
   }
   return absl::OkStatus();

@@ -69,6 +69,11 @@ class CollectionSearcher {
   // does), reporting the time on `timings` when given.
   absl::Status LoadDense(std::vector<std::pair<std::string, double>>* timings = nullptr);
 
+  // Off: LoadDense builds the index from the store even when a current
+  // mapped index exists, and writes none (eval's scratch collections,
+  // `search --no-mapped-index`). Call before the first search.
+  void set_use_mapped_index(bool use) { use_mapped_index_ = use; }
+
  private:
   struct Ranked {
     uint32_t doc_id;
@@ -85,6 +90,7 @@ class CollectionSearcher {
   std::shared_ptr<const StoreSnapshot> snapshot_;
   std::shared_ptr<SearchableIndex> index_;
   std::unique_ptr<PlaidSearcher> plaid_;
+  bool use_mapped_index_ = true;
 };
 
 // The memory-mapped search index of a ColBERT collection

@@ -130,6 +130,7 @@ absl::Status RunEval(const ParsedFlags& flags) {
   if (!depth.ok()) return UsageError(std::string(depth.status().message()));
   const int k = static_cast<int>(depth->value_or(100));
   CollectionSearcher searcher(*collection);
+  searcher.set_use_mapped_index(false);  // a scratch collection, searched by this process only
   if (request.mode != SearchMode::kBm25) LATERAL_RETURN_IF_ERROR(searcher.LoadDense());
   std::vector<eval::RankedList> results;
   results.reserve(dataset.queries.size());

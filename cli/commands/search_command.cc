@@ -281,6 +281,7 @@ absl::Status RunSearch(const ParsedFlags& flags) {
     std::cerr << "note: no ColBERT model in this collection; searching with BM25 only\n";
   }
   CollectionSearcher searcher(*collection);
+  searcher.set_use_mapped_index(!flags.Has("no-mapped-index"));
   for (size_t i = 0; i < queries.size(); ++i) {
     request.query = queries[i];
     LATERAL_ASSIGN_OR_RETURN(SearchResponse response, searcher.Search(request));
@@ -338,6 +339,7 @@ Command SearchCommand() {
        {"colbert-weight", true, "weighted fusion: ColBERT's weight in [0, 1] (default 0.5)", "W"},
        {"candidates", true, "candidates per retriever for hybrid and rerank (default max(100, 4k))", "N"},
        {"exhaustive", false, "ColBERT: exact MaxSim over every passage (slow; the reference)"},
+       {"no-mapped-index", false, "ColBERT: build the index from the store instead of mapping .lateral/store/lateral-search.index"},
        {"json", false, "print results as JSON (one array per query and line)"},
        {"explain", false,
         "stage timings, query terms, per-hit scores and matched terms; in ColBERT modes also each query "

@@ -235,28 +235,44 @@ class Pipeline {
       job.terms_ready = true;
     }
     if (options_.encoder != nullptr && !job.passages.empty()) {
-      // Encoded in batches; with a codec already there each batch is
-      // compressed at once, so a large file never holds all its float
-      // vectors (100k passages of 256 tokens would be 13 GB).
+      // Encoded in batches, in parallel: one large file may be most of a
+      // run. With a codec already there each batch is compressed at once,
+      // so a large file never holds all its float vectors (100k passages of
+      // 256 tokens would be 13 GB).
       const ResidualCodec* codec = ready_codec_.load(std::memory_order_acquire);
       constexpr size_t kEncodeBatch = 64;
-      for (size_t begin = 0; begin < job.passages.size(); begin += kEncodeBatch) {
-        const size_t end = std::min(job.passages.size(), begin + kEncodeBatch);
+      const size_t batches = (job.passages.size() + kEncodeBatch - 1) / kEncodeBatch;
+      std::vector<std::vector<TokenEmbeddings>> embeddings(batches);
+      std::vector<std::vector<DocumentCodes>> codes(batches);
+      std::vector<absl::Status> errors(batches);
+      tbb::parallel_for(size_t{0}, batches, [&](size_t b) {
+        const size_t begin = b * kEncodeBatch, end = std::min(job.passages.size(), begin + kEncodeBatch);
         std::vector<std::string> texts;
         for (size_t i = begin; i < end; ++i) texts.push_back(job.passages[i].text);
-        absl::StatusOr<std::vector<TokenEmbeddings>> embeddings = options_.encoder->EncodeDocuments(texts);
-        if (!embeddings.ok()) {
-          job.outcome = FileJob::Outcome::kFail;
-          job.note = absl::StrCat("encoding failed: ", embeddings.status().message());
+        absl::StatusOr<std::vector<TokenEmbeddings>> encoded = options_.encoder->EncodeDocuments(texts);
+        if (!encoded.ok()) {
+          errors[b] = encoded.status();
           return;
         }
-        for (TokenEmbeddings& e : *embeddings) {
+        if (codec == nullptr) {
+          embeddings[b] = std::move(*encoded);
+          return;
+        }
+        for (const TokenEmbeddings& e : *encoded) codes[b].push_back(Compress(*codec, e));
+      });
+      for (size_t b = 0; b < batches; ++b) {
+        if (!errors[b].ok()) {
+          job.outcome = FileJob::Outcome::kFail;
+          job.note = absl::StrCat("encoding failed: ", errors[b].message());
+          return;
+        }
+        for (TokenEmbeddings& e : embeddings[b]) {
           job.encoded_tokens += e.num_vectors;
-          if (codec != nullptr) {
-            job.codes.push_back(Compress(*codec, e));
-          } else {
-            job.embeddings.push_back(std::move(e));
-          }
+          job.embeddings.push_back(std::move(e));
+        }
+        for (DocumentCodes& c : codes[b]) {
+          job.encoded_tokens += static_cast<int64_t>(c.centroid_ids.size());
+          job.codes.push_back(std::move(c));
         }
       }
     }
@@ -356,19 +372,23 @@ class Pipeline {
       existing.insert(existing_ids.begin(), existing_ids.end());
     }
     const size_t n = job.passages.size();
+    // Files encoded before the codec existed are compressed here, in parallel.
+    const bool compress_here = job.codes.empty() && codec_ != nullptr && !job.embeddings.empty();
+    if (compress_here) job.codes.resize(n);
     for (size_t begin = 0; begin < n; begin += passages_per_write) {
       const size_t end = std::min(n, begin + passages_per_write);
       if (!job.terms_ready) AnalyzePassages(job, begin, end);
+      if (compress_here) {
+        tbb::parallel_for(begin, end, [&](size_t i) {
+          job.codes[i] = Compress(*codec_, job.embeddings[i]);
+          job.embeddings[i] = TokenEmbeddings();
+        });
+      }
       for (size_t i = begin; i < end; ++i) {
         DocumentWrite document;
         document.record = std::move(job.passages[i]);
         document.lexical = std::move(job.terms[i]);
-        if (!job.codes.empty()) {
-          document.codes = std::move(job.codes[i]);
-        } else if (codec_ != nullptr) {
-          document.codes = Compress(*codec_, job.embeddings[i]);
-          job.embeddings[i] = TokenEmbeddings();
-        }
+        if (!job.codes.empty()) document.codes = std::move(job.codes[i]);
         if (existing.insert(document.record.external_id).second) existing_ids.push_back(document.record.external_id);
         pending_stats_.tokens += document.lexical.length;
         pending_stats_.encoded_tokens += static_cast<int64_t>(document.codes.centroid_ids.size());

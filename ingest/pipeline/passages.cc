@@ -1,5 +1,8 @@
 #include "ingest/pipeline/passages.h"
 
+#include <tbb/parallel_for.h>
+
+
 #include <array>
 
 #include "absl/status/status.h"
@@ -26,7 +29,6 @@ absl::StatusOr<std::vector<DocumentRecord>> BuildPassages(Format format, std::st
                                                           const PassageOptions& options) {
   LATERAL_ASSIGN_OR_RETURN(std::vector<ExtractedDocument> documents,
                            ExtractDocuments(format, bytes, options.extract, path));
-  std::vector<DocumentRecord> passages;
   for (const ExtractedDocument& document : documents) {
     for (const auto& [name, value] : document.metadata) {
       if (IsReservedMetadataName(name)) {
@@ -36,10 +38,21 @@ absl::StatusOr<std::vector<DocumentRecord>> BuildPassages(Format format, std::st
                   "leave it out of --metadata-fields"));
       }
     }
-    LATERAL_ASSIGN_OR_RETURN(std::vector<Chunk> chunks,
-                             ChunkText(document.text, options.chunk, options.count_tokens));
-    for (size_t n = 0; n < chunks.size(); ++n) {
-      const Chunk& chunk = chunks[n];
+  }
+  // Records of a JSON Lines or CSV file are chunked in parallel: counting
+  // model tokens for every sentence is the costly part, and one such file
+  // may be a whole collection.
+  std::vector<std::vector<DocumentRecord>> per_document(documents.size());
+  std::vector<absl::Status> errors(documents.size());
+  tbb::parallel_for(size_t{0}, documents.size(), [&](size_t d) {
+    const ExtractedDocument& document = documents[d];
+    absl::StatusOr<std::vector<Chunk>> chunks = ChunkText(document.text, options.chunk, options.count_tokens);
+    if (!chunks.ok()) {
+      errors[d] = chunks.status();
+      return;
+    }
+    for (size_t n = 0; n < chunks->size(); ++n) {
+      const Chunk& chunk = (*chunks)[n];
       DocumentRecord record;
       record.external_id = document.key.empty() ? absl::StrCat(path, "#", n)
                                                 : absl::StrCat(path, "#", document.key, "#", n);
@@ -57,8 +70,18 @@ absl::StatusOr<std::vector<DocumentRecord>> BuildPassages(Format format, std::st
       record.metadata["byte"] = static_cast<double>(chunk.byte_begin);
       record.metadata["byte_end"] = static_cast<double>(chunk.byte_end);
       record.metadata["mtime"] = static_cast<double>(mtime_ns / 1'000'000'000);
-      passages.push_back(std::move(record));
+      per_document[d].push_back(std::move(record));
     }
+  });
+  size_t total = 0;
+  for (size_t d = 0; d < documents.size(); ++d) {
+    LATERAL_RETURN_IF_ERROR(errors[d]);  // the first failing document, in file order
+    total += per_document[d].size();
+  }
+  std::vector<DocumentRecord> passages;
+  passages.reserve(total);
+  for (std::vector<DocumentRecord>& records : per_document) {
+    for (DocumentRecord& record : records) passages.push_back(std::move(record));
   }
   return passages;
 }
