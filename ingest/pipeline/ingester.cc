@@ -18,6 +18,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/mapped_file.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
@@ -120,6 +121,7 @@ class Pipeline {
             }));
     if (status_.ok() && !buffered_.empty()) status_ = TrainAndFlush();
     if (status_.ok()) status_ = FlushPending();
+    report_.codec_centroids = trained_centroids_;
     if (!status_.ok()) return status_;
     report_.cancelled = Cancelled();
     if (options_.remove_missing && !report_.cancelled) {
@@ -235,37 +237,47 @@ class Pipeline {
       job.terms_ready = true;
     }
     if (options_.encoder != nullptr && !job.passages.empty()) {
-      // Encoded in batches, in parallel: one large file may be most of a
-      // run. With a codec already there each batch is compressed at once,
-      // so a large file never holds all its float vectors (100k passages of
-      // 256 tokens would be 13 GB).
+      absl::Status encoded = EncodePassages(job);
+      if (!encoded.ok()) {
+        job.outcome = FileJob::Outcome::kFail;
+        job.note = std::string(encoded.message());
+      }
+    }
+  }
+
+  // Encodes a file's passages in batches, in parallel (one large file may be
+  // most of a run), a wave of batches at a time. With a codec already there
+  // each batch is compressed at once, so a large file never holds all its
+  // float vectors (100k passages of 256 tokens would be 13 GB). Without one,
+  // a file that alone brings the codec's sample trains it from its own first
+  // vectors rather than buffering every vector it has.
+  absl::Status EncodePassages(FileJob& job) {
+    constexpr size_t kEncodeBatch = 64, kBatchesPerWave = 16;
+    const size_t n = job.passages.size();
+    const size_t batches = (n + kEncodeBatch - 1) / kEncodeBatch;
+    for (size_t wave = 0; wave < batches; wave += kBatchesPerWave) {
+      const size_t wave_end = std::min(batches, wave + kBatchesPerWave);
       const ResidualCodec* codec = ready_codec_.load(std::memory_order_acquire);
-      constexpr size_t kEncodeBatch = 64;
-      const size_t batches = (job.passages.size() + kEncodeBatch - 1) / kEncodeBatch;
-      std::vector<std::vector<TokenEmbeddings>> embeddings(batches);
-      std::vector<std::vector<DocumentCodes>> codes(batches);
-      std::vector<absl::Status> errors(batches);
-      tbb::parallel_for(size_t{0}, batches, [&](size_t b) {
-        const size_t begin = b * kEncodeBatch, end = std::min(job.passages.size(), begin + kEncodeBatch);
+      std::vector<std::vector<TokenEmbeddings>> embeddings(wave_end - wave);
+      std::vector<std::vector<DocumentCodes>> codes(wave_end - wave);
+      std::vector<absl::Status> errors(wave_end - wave);
+      tbb::parallel_for(wave, wave_end, [&](size_t b) {
+        const size_t begin = b * kEncodeBatch, end = std::min(n, begin + kEncodeBatch);
         std::vector<std::string> texts;
         for (size_t i = begin; i < end; ++i) texts.push_back(job.passages[i].text);
         absl::StatusOr<std::vector<TokenEmbeddings>> encoded = options_.encoder->EncodeDocuments(texts);
         if (!encoded.ok()) {
-          errors[b] = encoded.status();
+          errors[b - wave] = encoded.status();
           return;
         }
         if (codec == nullptr) {
-          embeddings[b] = std::move(*encoded);
+          embeddings[b - wave] = std::move(*encoded);
           return;
         }
-        for (const TokenEmbeddings& e : *encoded) codes[b].push_back(Compress(*codec, e));
+        for (const TokenEmbeddings& e : *encoded) codes[b - wave].push_back(Compress(*codec, e));
       });
-      for (size_t b = 0; b < batches; ++b) {
-        if (!errors[b].ok()) {
-          job.outcome = FileJob::Outcome::kFail;
-          job.note = absl::StrCat("encoding failed: ", errors[b].message());
-          return;
-        }
+      for (size_t b = 0; b < errors.size(); ++b) {
+        if (!errors[b].ok()) return absl::Status(errors[b].code(), absl::StrCat("encoding failed: ", errors[b].message()));
         for (TokenEmbeddings& e : embeddings[b]) {
           job.encoded_tokens += e.num_vectors;
           job.embeddings.push_back(std::move(e));
@@ -275,7 +287,20 @@ class Pipeline {
           job.codes.push_back(std::move(c));
         }
       }
+      if (codec == nullptr && wave_end < batches && job.encoded_tokens >= options_.codec_sample_tokens) {
+        // Enough vectors in this file alone: train now, from them.
+        const double passages_done = static_cast<double>(std::min(n, wave_end * kEncodeBatch));
+        const double file_tokens = static_cast<double>(job.encoded_tokens) / passages_done * static_cast<double>(n);
+        const double tokens_per_byte = file_tokens / static_cast<double>(std::max<uint64_t>(job.file.size, 1));
+        LATERAL_ASSIGN_OR_RETURN(const ResidualCodec* trained, TrainCodec(job.embeddings, tokens_per_byte));
+        job.codes.resize(job.embeddings.size());
+        tbb::parallel_for(size_t{0}, job.embeddings.size(),
+                          [&](size_t i) { job.codes[i] = Compress(*trained, job.embeddings[i]); });
+        job.embeddings.clear();
+        job.embeddings.shrink_to_fit();
+      }
     }
+    return absl::OkStatus();
   }
 
   // The ordered stage: codes, the atomic write, counters.
@@ -298,47 +323,68 @@ class Pipeline {
         break;
       case FileJob::Outcome::kWrite:
         if (!job->note.empty()) report_.skipped.push_back({job->file.path, job->note});
-        if (options_.encoder != nullptr && codec_ == nullptr && !job->passages.empty()) {
+        if (options_.encoder != nullptr && ready_codec_.load(std::memory_order_acquire) == nullptr &&
+            !job->passages.empty()) {
           buffered_tokens_ += job->encoded_tokens;
           buffered_bytes_ += static_cast<int64_t>(job->file.size);
           buffered_.push_back(std::move(job));
           if (buffered_tokens_ >= options_.codec_sample_tokens) status_ = TrainAndFlush();
         } else {
-          status_ = Write(*job);
+          // Files buffered before a large file trained the codec go first.
+          if (!buffered_.empty()) status_ = WriteBuffered();
+          if (status_.ok()) status_ = Write(*job);
         }
         break;
     }
     Report("ingesting");
   }
 
-  // Trains the codec on the buffered files' vectors, stores it, and writes
-  // the buffered files.
-  absl::Status TrainAndFlush() {
-    Report("training");
+  // Trains the codec on `vectors`, stores it and publishes it, once: when
+  // another thread got there first, returns its codec. The centroid count
+  // follows the collection's expected size: the run's bytes scaled by
+  // `tokens_per_byte`. Called by the ordered stage (buffered small files) and
+  // by the parallel stage (one file large enough on its own).
+  absl::StatusOr<const ResidualCodec*> TrainCodec(const std::vector<TokenEmbeddings>& vectors, double tokens_per_byte) {
+    absl::MutexLock lock(&codec_mu_);
+    if (const ResidualCodec* ready = ready_codec_.load(std::memory_order_acquire)) return ready;
     const int dim = options_.encoder->dim();
     std::vector<float> sample;
-    sample.reserve(static_cast<size_t>(buffered_tokens_) * dim);
-    for (const auto& job : buffered_) {
-      for (const TokenEmbeddings& e : job->embeddings) sample.insert(sample.end(), e.vectors.begin(), e.vectors.end());
-    }
+    for (const TokenEmbeddings& e : vectors) sample.insert(sample.end(), e.vectors.begin(), e.vectors.end());
     const int64_t n = static_cast<int64_t>(sample.size() / dim);
-    // The codec's centroid count follows the collection's expected size: the
-    // bytes of this run scaled by the tokens per byte seen so far.
-    double tokens_per_byte = buffered_bytes_ > 0 ? static_cast<double>(buffered_tokens_) / buffered_bytes_ : 0;
-    int64_t expected_tokens = std::max<int64_t>(n, static_cast<int64_t>(tokens_per_byte * progress_.bytes_total));
+    const int64_t expected_tokens = std::max<int64_t>(n, static_cast<int64_t>(tokens_per_byte * progress_.bytes_total));
     CodecOptions codec_options;
     codec_options.nbits = store_.manifest().nbits;
     LATERAL_ASSIGN_OR_RETURN(ResidualCodec codec,
                              ResidualCodec::Train(sample.data(), n, dim, expected_tokens, codec_options));
     CodecParts parts{codec.dim(), codec.nbits(), codec.centroids(), codec.bucket_cutoffs(), codec.bucket_weights()};
     LATERAL_RETURN_IF_ERROR(store_.PutCodec(parts));
-    report_.codec_centroids = codec.num_centroids();
+    trained_centroids_ = codec.num_centroids();
     codec_ = std::make_unique<ResidualCodec>(std::move(codec));
     ready_codec_.store(codec_.get(), std::memory_order_release);
+    return codec_.get();
+  }
+
+  // Trains the codec on the buffered files' vectors (unless a large file
+  // trained it meanwhile), then writes the buffered files.
+  absl::Status TrainAndFlush() {
+    Report("training");
+    std::vector<TokenEmbeddings> sample;
+    for (const auto& job : buffered_) {
+      for (const TokenEmbeddings& e : job->embeddings) sample.push_back(e);
+    }
+    const double tokens_per_byte = buffered_bytes_ > 0 ? static_cast<double>(buffered_tokens_) / buffered_bytes_ : 0;
+    LATERAL_RETURN_IF_ERROR(TrainCodec(sample, tokens_per_byte).status());
+    sample.clear();
+    LATERAL_RETURN_IF_ERROR(WriteBuffered());
+    Report("ingesting");
+    return absl::OkStatus();
+  }
+
+  absl::Status WriteBuffered() {
     std::vector<std::unique_ptr<FileJob>> jobs = std::move(buffered_);
     buffered_.clear();
+    buffered_tokens_ = buffered_bytes_ = 0;
     for (const auto& job : jobs) LATERAL_RETURN_IF_ERROR(Write(*job));
-    Report("ingesting");
     return absl::OkStatus();
   }
 
@@ -373,14 +419,15 @@ class Pipeline {
     }
     const size_t n = job.passages.size();
     // Files encoded before the codec existed are compressed here, in parallel.
-    const bool compress_here = job.codes.empty() && codec_ != nullptr && !job.embeddings.empty();
+    const ResidualCodec* codec = ready_codec_.load(std::memory_order_acquire);
+    const bool compress_here = job.codes.empty() && codec != nullptr && !job.embeddings.empty();
     if (compress_here) job.codes.resize(n);
     for (size_t begin = 0; begin < n; begin += passages_per_write) {
       const size_t end = std::min(n, begin + passages_per_write);
       if (!job.terms_ready) AnalyzePassages(job, begin, end);
       if (compress_here) {
         tbb::parallel_for(begin, end, [&](size_t i) {
-          job.codes[i] = Compress(*codec_, job.embeddings[i]);
+          job.codes[i] = Compress(*codec, job.embeddings[i]);
           job.embeddings[i] = TokenEmbeddings();
         });
       }
@@ -503,8 +550,11 @@ class Pipeline {
   static constexpr int64_t kProvisionalMtime = std::numeric_limits<int64_t>::min();
   CollectionWrite pending_;
   IngestReport pending_stats_;
-  // codec_ as the parallel stage may read it: set once, never freed before the run ends.
+  // codec_ as every stage reads it: set once (under codec_mu_), never freed
+  // before the run ends.
   std::atomic<const ResidualCodec*> ready_codec_{nullptr};
+  absl::Mutex codec_mu_;
+  int64_t trained_centroids_ = 0;  // > 0 when this run trained the codec
   std::vector<std::unique_ptr<FileJob>> buffered_;
   int64_t buffered_tokens_ = 0, buffered_bytes_ = 0;
   IngestProgress progress_;

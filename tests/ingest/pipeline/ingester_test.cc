@@ -10,11 +10,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "encoder/colbert/colbert_encoder.h"
 #include "index/lexical/analyzer.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "storage/rocksdb_store.h"
 #include "tests/storage/store_test_util.h"
+#include "tests/test_util.h"
 
 namespace lateral::ingest {
 namespace {
@@ -267,6 +269,47 @@ TEST_F(IngesterTest, AFileLargerThanOneWriteIsSplitAndAFailureBetweenItsWritesLe
   r = Ingest(*store_, {dir_.Sub("tree")}, options_);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->unchanged, 2);
+}
+
+
+// A file that alone brings the codec's sample trains the codec from its own
+// first vectors (instead of holding every float vector until it is done), and
+// small files buffered before it are written with that codec.
+TEST_F(IngesterTest, ALargeFileTrainsTheCodecFromItsFirstVectors) {
+  absl::StatusOr<std::unique_ptr<ColbertEncoder>> encoder = ColbertEncoder::Load(lateral::testing::TestDataPath("colbert-tiny"));
+  ASSERT_TRUE(encoder.ok()) << encoder.status();
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<CollectionStore>> store = CollectionStore::Open(
+      dir_.Sub("dense-store"), Manifest{.encoder_identity = (*encoder)->Identity(), .dim = (*encoder)->dim(), .nbits = 2});
+  ASSERT_TRUE(store.ok()) << store.status();
+  store_ = std::move(*store);
+  options_.encoder = encoder->get();
+  options_.codec_sample_tokens = 2000;  // a few hundred passages' worth
+  Write("a-small.txt", "a small file about gardens\n");
+  Write("b-big.jsonl", Records("r", 3000));  // ~3000 passages, 47 batches
+  Write("c-small.txt", "another small file about rivers\n");
+  absl::StatusOr<IngestReport> r = Ingest(*store_, {dir_.Sub("tree")}, options_);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->added, 3);
+  EXPECT_GT(r->codec_centroids, 0);
+  std::unique_ptr<StoreSnapshot> snapshot = store_->Snapshot();
+  ASSERT_TRUE(snapshot->GetCodec()->has_value());
+  EXPECT_EQ(StoredIdsCheckingSources().size(), 3002u);
+  // Every passage has codes, whichever path compressed it.
+  int64_t with_codes = 0;
+  ASSERT_TRUE(snapshot->ForEachCodes([&](uint32_t, const DocumentCodes& codes) {
+                        if (!codes.centroid_ids.empty()) ++with_codes;
+                        return absl::OkStatus();
+                      }).ok());
+  EXPECT_EQ(with_codes, 3002);
+  EXPECT_EQ(r->encoded_tokens, [&] {
+    int64_t tokens = 0;
+    EXPECT_TRUE(snapshot->ForEachCodes([&](uint32_t, const DocumentCodes& codes) {
+                          tokens += static_cast<int64_t>(codes.centroid_ids.size());
+                          return absl::OkStatus();
+                        }).ok());
+    return tokens;
+  }());
 }
 
 }  // namespace
