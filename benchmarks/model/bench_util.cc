@@ -17,13 +17,29 @@ Cache& TheCache() {
   return cache;
 }
 
+std::optional<Precision>& ThePrecision() {
+  static std::optional<Precision> precision;
+  return precision;
+}
+
 }  // namespace
+
+void SetBenchPrecision(std::optional<Precision> precision) {
+  ThePrecision() = precision;
+  ReleaseCachedModel();
+}
+std::optional<Precision> BenchPrecision() { return ThePrecision(); }
+ModelLoadOptions BenchLoadOptions() {
+  ModelLoadOptions options;
+  options.precision = ThePrecision();
+  return options;
+}
 
 absl::StatusOr<const Lfm2Model*> CachedModel(const std::string& dir) {
   Cache& cache = TheCache();
   if (cache.model != nullptr && cache.dir == dir) return cache.model.get();
   ReleaseCachedModel();  // free before loading: never two large models at once
-  absl::StatusOr<std::unique_ptr<Lfm2Model>> model = Lfm2Model::Load(dir);
+  absl::StatusOr<std::unique_ptr<Lfm2Model>> model = Lfm2Model::Load(dir, BenchLoadOptions());
   if (!model.ok()) return model.status();
   cache.dir = dir;
   cache.model = std::move(*model);
@@ -50,20 +66,22 @@ LayerObserver LayerTimer::Observer() {
 }
 
 double DecodeWeightBytesPerToken(const Lfm2Model& model) {
+  // Matrices in the storage the products read (f32, bf16, or int8 + scales);
+  // norms and conv kernels are f32.
   const ModelWeights& w = model.weights();
-  int64_t floats = w.output_embedding().size() + w.final_norm.size();
+  int64_t bytes = w.output_embedding().MatMulBytes() + 4 * w.final_norm.size();
   for (const LayerWeights& layer : w.layers) {
-    floats += layer.operator_norm.size() + layer.ffn_norm.size();
-    floats += layer.ffn.w1.size() + layer.ffn.w2.size() + layer.ffn.w3.size();
+    bytes += 4 * (layer.operator_norm.size() + layer.ffn_norm.size());
+    bytes += layer.ffn.w1.MatMulBytes() + layer.ffn.w2.MatMulBytes() + layer.ffn.w3.MatMulBytes();
     if (layer.kind == LayerKind::kConv) {
-      floats += layer.conv.in_proj.size() + layer.conv.out_proj.size() + layer.conv.kernel.size();
+      bytes += layer.conv.in_proj.MatMulBytes() + layer.conv.out_proj.MatMulBytes() + 4 * layer.conv.kernel.size();
     } else {
       const AttentionWeights& a = layer.attention;
-      floats += a.q_proj.size() + a.k_proj.size() + a.v_proj.size() + a.out_proj.size() +
-                a.q_norm.size() + a.k_norm.size();
+      bytes += a.q_proj.MatMulBytes() + a.k_proj.MatMulBytes() + a.v_proj.MatMulBytes() +
+               a.out_proj.MatMulBytes() + 4 * (a.q_norm.size() + a.k_norm.size());
     }
   }
-  return 4.0 * static_cast<double>(floats);
+  return static_cast<double>(bytes);
 }
 
 double ProcessCpuSeconds() {

@@ -20,6 +20,11 @@ namespace lateral::bench {
 // previous one first. Benchmarks are registered grouped by model, so each
 // model loads once.
 absl::StatusOr<const Lfm2Model*> CachedModel(const std::string& dir);
+// The precision CachedModel and the load benchmark use (--precision); unset:
+// the library default (DefaultPrecision of the checkpoint).
+void SetBenchPrecision(std::optional<Precision> precision);
+std::optional<Precision> BenchPrecision();
+ModelLoadOptions BenchLoadOptions();
 void ReleaseCachedModel();
 
 // Limits oneTBB to `threads` while alive; 0 leaves the default (all cores).

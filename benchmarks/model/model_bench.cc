@@ -30,6 +30,7 @@
 #include "benchmarks/model/bench_util.h"
 #include "common/safetensors.h"
 #include "encoder/model/tensor_ops.h"
+#include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
 
 namespace lateral::bench {
@@ -52,7 +53,37 @@ struct Flags {
   int prompt_tokens = 16;    // decode starts after a 16-token prefill
   int decode_steps = 128;    // llama-bench tg128
   std::vector<int> threads = {2, 1};
+  std::string precision = "default";  // f32 | bf16 | int8 | default
 };
+
+// Plain read bandwidth of a 1 GiB buffer (larger than any cache), summed by
+// `threads` oneTBB workers: the ceiling decode runs against, measured in the
+// same run as decode so that both see the same machine state.
+void BM_ReadBandwidth(benchmark::State& state, int threads) {
+  const size_t n = size_t{1} << 27;  // 2^27 doubles = 1 GiB
+  std::vector<double> buffer(n, 1.0);
+  ThreadLimit limit(threads);
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    const int parts = std::max(1, threads) * 8;
+    std::vector<double> sums(parts);
+    tbb::parallel_for(0, parts, [&](int p) {
+      const size_t begin = n / parts * p, end = p + 1 == parts ? n : n / parts * (p + 1);
+      double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (size_t i = begin; i + 4 <= end; i += 4) {
+        s0 += buffer[i];
+        s1 += buffer[i + 1];
+        s2 += buffer[i + 2];
+        s3 += buffer[i + 3];
+      }
+      sums[p] = s0 + s1 + s2 + s3;
+    });
+    state.SetIterationTime(Since(start));
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.counters["read_GBps"] = Counter(static_cast<double>(n * sizeof(double)) * 1e-9 * state.iterations(),
+                                        Counter::kIsRate);
+}
 
 void SetCommonCounters(benchmark::State& state, const LayerTimer& timer, double per) {
   // Seconds of the whole run turned into milliseconds per `per` unit.
@@ -78,7 +109,7 @@ void BM_Load(benchmark::State& state, std::string dir, bool cold) {
       }
     }
     const auto start = Clock::now();
-    auto model = Lfm2Model::Load(dir);
+    auto model = Lfm2Model::Load(dir, BenchLoadOptions());
     state.SetIterationTime(Since(start));
     if (!model.ok()) {
       state.SkipWithError(model.status().ToString().c_str());
@@ -215,7 +246,8 @@ int32_t ArgMax(const std::vector<float>& logits) {
 
 // Greedy decoding: an untimed `prompt_tokens` prefill, then `decode_steps`
 // single-token Forward calls with logits (llama-bench tg128). Only the decode
-// steps are timed. weight_GBps is the f32 weight bytes a step must read
+// steps are timed. weight_GBps is the weight bytes a step must read (in the
+// storage of the load precision: f32, bf16, or int8 + scales)
 // divided by the step time: decode is a chain of matrix-vector products, so
 // this against the machine's memory bandwidth says how close to the limit it runs.
 void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int threads) {
@@ -264,7 +296,88 @@ void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int thread
   const double tokens = static_cast<double>(flags.decode_steps) * state.iterations();
   state.counters["tokens_per_second"] = Counter(tokens, Counter::kIsRate);
   state.counters["weight_GBps"] = Counter(tokens * DecodeWeightBytesPerToken(model) * 1e-9, Counter::kIsRate);
+  state.counters["weight_MB_per_token"] = DecodeWeightBytesPerToken(model) * 1e-6;
   SetCommonCounters(state, timer, tokens);  // per token
+}
+
+// Accuracy of the load precision against the f32 path on the real shapes:
+// `documents` x `document_tokens` random documents through the trunk, the
+// per-token cosine of the final hidden states (min and mean), and for causal
+// models the number of the first `decode_steps` greedy tokens (after a
+// `prompt_tokens` prompt) that equal the f32 continuation. Loads its own f32
+// model next to the cached one (twice the memory of one model).
+void BM_Accuracy(benchmark::State& state, std::string dir, Flags flags, bool causal) {
+  absl::StatusOr<const Lfm2Model*> model_or = CachedModel(dir);
+  if (!model_or.ok()) {
+    state.SkipWithError(model_or.status().ToString().c_str());
+    return;
+  }
+  const Lfm2Model& model = **model_or;
+  ModelLoadOptions f32_options;
+  f32_options.precision = Precision::kF32;
+  absl::StatusOr<std::unique_ptr<Lfm2Model>> reference = Lfm2Model::Load(dir, f32_options);
+  if (!reference.ok()) {
+    state.SkipWithError(reference.status().ToString().c_str());
+    return;
+  }
+  const int64_t hidden = model.config().hidden_size;
+  const int32_t vocab = model.config().vocab_size;
+  const int docs = std::min(flags.documents, 4);
+  auto hidden_states = [&](const Lfm2Model& m) {
+    std::vector<SequenceState> states;
+    std::vector<SequenceInput> inputs;
+    std::vector<std::vector<int32_t>> ids(docs);
+    states.reserve(docs);
+    for (int d = 0; d < docs; ++d) {
+      ids[d] = RandomIds(flags.document_tokens, 1000, vocab - 2, 1000 + d);
+      ids[d][0] = 1;
+      states.push_back(m.NewState());
+      inputs.push_back({&states.back(), ids[d], {}});
+    }
+    ForwardOptions options;
+    absl::StatusOr<ForwardResult> r = m.Forward(inputs, options);
+    return r.ok() ? std::move(r->hidden_states) : std::vector<float>();
+  };
+  auto greedy = [&](const Lfm2Model& m) {
+    std::vector<int32_t> prompt = RandomIds(flags.prompt_tokens, 1000, vocab, 11), out;
+    prompt[0] = 1;
+    SequenceState seq = m.NewState();
+    ForwardOptions options;
+    options.return_hidden_states = false;
+    options.return_last_logits = true;
+    absl::StatusOr<ForwardResult> r = m.Forward({SequenceInput{&seq, prompt, {}}}, options);
+    for (int step = 0; r.ok() && step < flags.decode_steps; ++step) {
+      out.push_back(ArgMax(r->last_logits));
+      r = m.Forward({SequenceInput{&seq, absl::MakeConstSpan(&out.back(), 1), {}}}, options);
+    }
+    return out;
+  };
+  double min_cos = 1, sum_cos = 0;
+  int64_t rows = 0;
+  int same = 0;
+  for (auto _ : state) {
+    const std::vector<float> a = hidden_states(model), b = hidden_states(**reference);
+    rows = static_cast<int64_t>(std::min(a.size(), b.size())) / hidden;
+    for (int64_t r = 0; r < rows; ++r) {
+      double dot = 0, na = 0, nb = 0;
+      for (int64_t i = 0; i < hidden; ++i) {
+        dot += double{a[r * hidden + i]} * b[r * hidden + i];
+        na += double{a[r * hidden + i]} * a[r * hidden + i];
+        nb += double{b[r * hidden + i]} * b[r * hidden + i];
+      }
+      const double c = dot / std::sqrt(na * nb);
+      min_cos = std::min(min_cos, c);
+      sum_cos += c;
+    }
+    if (causal && model.has_lm_head()) {
+      const std::vector<int32_t> x = greedy(model), y = greedy(**reference);
+      while (same < static_cast<int>(std::min(x.size(), y.size())) && x[same] == y[same]) ++same;
+    }
+  }
+  state.counters["min_cosine"] = min_cos;
+  state.counters["mean_cosine"] = rows > 0 ? sum_cos / rows : 0;
+  state.counters["tokens_compared"] = static_cast<double>(rows);
+  if (causal) state.counters["greedy_prefix_equal"] = same;
 }
 
 std::string BaseName(const std::string& dir) {
@@ -276,6 +389,7 @@ std::string BaseName(const std::string& dir) {
 
 void RegisterAll(const Flags& flags) {
   const int reps = flags.repetitions;
+  const std::string suffix = absl::StrCat("/precision:", flags.precision);
   auto common = [reps](benchmark::internal::Benchmark* b) {
     b->Unit(benchmark::kMillisecond)->Iterations(1)->Repetitions(reps)->DisplayAggregatesOnly(true);
   };
@@ -286,28 +400,42 @@ void RegisterAll(const Flags& flags) {
       for (int batch : flags.encode_batches) {
         common(benchmark::RegisterBenchmark(
                    absl::StrCat("Encode/", BaseName(dir), "/docs:", flags.documents, "x",
-                                flags.document_tokens, "/batch:", batch, "/threads:", threads)
+                                flags.document_tokens, "/batch:", batch, "/threads:", threads, suffix)
                        .c_str(),
                    BM_Encode, dir, flags, batch, threads)
                    ->UseRealTime());
       }
     }
+    benchmark::RegisterBenchmark(absl::StrCat("Accuracy/", BaseName(dir), suffix).c_str(), BM_Accuracy, dir,
+                                 flags, false)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
+  }
+  if (!flags.causal_models.empty()) {
+    for (int threads : flags.threads) {
+      common(benchmark::RegisterBenchmark(absl::StrCat("Bandwidth/read/threads:", threads).c_str(),
+                                          BM_ReadBandwidth, threads)
+                 ->UseManualTime());
+    }
   }
   for (const std::string& dir : flags.causal_models) {
     const std::string name = BaseName(dir);
-    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/warm").c_str(), BM_Load, dir, false)
+    benchmark::RegisterBenchmark(absl::StrCat("Accuracy/", name, suffix).c_str(), BM_Accuracy, dir, flags, true)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
+    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/warm", suffix).c_str(), BM_Load, dir, false)
                ->UseManualTime());
-    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/cold").c_str(), BM_Load, dir, true)
+    common(benchmark::RegisterBenchmark(absl::StrCat("Load/", name, "/cold", suffix).c_str(), BM_Load, dir, true)
                ->UseManualTime());
     for (int threads : flags.threads) {
       common(benchmark::RegisterBenchmark(
-                 absl::StrCat("Prefill/", name, "/pp", flags.prefill_tokens, "/threads:", threads).c_str(),
+                 absl::StrCat("Prefill/", name, "/pp", flags.prefill_tokens, "/threads:", threads, suffix).c_str(),
                  BM_Prefill, dir, flags, threads)
                  ->UseRealTime());
     }
     for (int threads : flags.threads) {
       common(benchmark::RegisterBenchmark(absl::StrCat("Decode/", name, "/tg", flags.decode_steps,
-                                                       "/prompt:", flags.prompt_tokens, "/threads:", threads)
+                                                       "/prompt:", flags.prompt_tokens, "/threads:", threads, suffix)
                                               .c_str(),
                                           BM_Decode, dir, flags, threads)
                  ->UseManualTime());
@@ -355,6 +483,8 @@ Flags ParseFlags(int* argc, char** argv) {
       flags.prompt_tokens = std::max(1, std::atoi(value.c_str()));
     } else if (key == "--decode_steps") {
       flags.decode_steps = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--precision") {
+      flags.precision = value;
     } else if (key == "--threads") {
       flags.threads = ParseIntList(value);
     } else {
@@ -370,6 +500,14 @@ Flags ParseFlags(int* argc, char** argv) {
 
 int main(int argc, char** argv) {
   lateral::bench::Flags flags = lateral::bench::ParseFlags(&argc, argv);
+  if (flags.precision != "default") {
+    absl::StatusOr<lateral::Precision> precision = lateral::ParsePrecision(flags.precision);
+    if (!precision.ok()) {
+      std::fprintf(stderr, "model_bench: --precision: %s\n", std::string(precision.status().message()).c_str());
+      return 2;
+    }
+    lateral::bench::SetBenchPrecision(*precision);
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   if (flags.causal_models.empty() && flags.colbert_model.empty()) {

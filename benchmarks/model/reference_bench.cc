@@ -28,6 +28,9 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "common/numeric_formats.h"
+#include "encoder/kernels/bf16_gemm.h"
+#include "encoder/kernels/int8_gemm.h"
 #include "encoder/model/tensor_ops.h"
 #include "encoder/model/weight_tensor.h"
 #include "tbb/parallel_for.h"
@@ -98,6 +101,48 @@ BENCHMARK(BM_MatMulTransposed)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->MinTime(1.0);
+
+// The encoder/kernels products at the same shapes, at the active tier with
+// oneTBB's default parallelism: 0 = bf16 rounded activations (vdpbf16ps),
+// 1 = bf16 split (hi + lo) activations, 2 = int8 (vpdpbusd), 3 = bf16 weights
+// widened to f32 FMA with f32 activations (the default). Weights stay in
+// cache across iterations (weight_GBps counts 4 bytes per weight regardless).
+void BM_KernelGemm(benchmark::State& state) {
+  const int64_t m = state.range(0), k = state.range(1), n = state.range(2), mode = state.range(3);
+  const std::vector<float> x = RandomFloats(m * k, 1), wf = RandomFloats(n * k, 2);
+  std::vector<uint16_t> wb(n * k);
+  for (int64_t i = 0; i < n * k; ++i) wb[i] = FloatToBf16(wf[i]);
+  const kernels::Int8Matrix wq = kernels::QuantizeInt8(wf.data(), n, k, k);
+  std::vector<float> y(m * n);
+  for (auto _ : state) {
+    if (mode == 2) {
+      kernels::Int8Gemm(x.data(), m, k, k, wq, y.data(), n, false);
+    } else {
+      kernels::Bf16Gemm(kernels::ActiveTier(),
+                        mode == 0   ? kernels::Bf16Activations::kRounded
+                        : mode == 1 ? kernels::Bf16Activations::kSplit
+                                    : kernels::Bf16Activations::kF32,
+                        x.data(), m, k, k, wb.data(), n, k, y.data(), n, false);
+    }
+    benchmark::DoNotOptimize(y.data());
+  }
+  SetRates(state, m, k, n);
+}
+
+BENCHMARK(BM_KernelGemm)
+    ->ArgNames({"M", "K", "N", "mode"})
+    ->ArgsProduct({{256}, {1024}, {4608}, {0, 1, 2, 3}})
+    ->Args({256, 4608, 1024, 0})
+    ->Args({256, 4608, 1024, 2})
+    ->Args({256, 4608, 1024, 3})
+    ->Args({4096, 1024, 4608, 2})
+    ->Args({4096, 1024, 4608, 3})
+    ->Args({1, 1024, 65536, 0})
+    ->Args({1, 1024, 65536, 2})
+    ->Args({1, 1024, 65536, 3})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(0.5);
 
 // --- 2. decode products, weights from DRAM --------------------------------
 

@@ -5,12 +5,15 @@
 #   benchmarks/model/run_benchmarks.sh [group...]   groups: reference colbert 350m 1.2b
 #
 # Environment: BUILD (default build-bench), CKPT (default /tmp/lateral-bench,
-# ~3.6 GB of checkpoints: keep it out of the repository), REPS (default 3).
+# ~3.6 GB of checkpoints: keep it out of the repository), REPS (default 3),
+# PRECISIONS (default "f32 bf16 int8": each model group runs once per precision,
+# results in $OUT/<group>-<precision>.json).
 set -euo pipefail
 
 BUILD=${BUILD:-build-bench}
 CKPT=${CKPT:-/tmp/lateral-bench}
 REPS=${REPS:-3}
+PRECISIONS=${PRECISIONS:-f32 bf16 int8}
 OUT=${OUT:-$CKPT/results}
 BIN=$BUILD/benchmarks/model
 groups=("$@")
@@ -36,14 +39,16 @@ for group in "${groups[@]}"; do
       run reference --benchmark_filter='^BM_' --benchmark_repetitions="$REPS" \
         --benchmark_display_aggregates_only=true ;;
     colbert)
-      run colbert --colbert_model="$(checkpoint lfm2-colbert-350m)" --repetitions="$REPS" \
-        --benchmark_filter='^Encode/' ;;
-    350m)
-      run 350m --causal_model="$(checkpoint lfm2-350m)" --repetitions="$REPS" \
-        --benchmark_filter='^(Load|Prefill|Decode)/' ;;
-    1.2b)
-      run 1.2b --causal_model="$(checkpoint lfm2-1.2b)" --repetitions="$REPS" \
-        --benchmark_filter='^(Load|Prefill|Decode)/' ;;
+      for p in $PRECISIONS; do
+        run "colbert-$p" --colbert_model="$(checkpoint lfm2-colbert-350m)" --repetitions="$REPS" \
+          --precision="$p" --encode_batches=64 --benchmark_filter='^Encode/'
+      done ;;
+    350m|1.2b)
+      shape=lfm2-$group
+      for p in $PRECISIONS; do
+        run "$group-$p" --causal_model="$(checkpoint "$shape")" --repetitions="$REPS" \
+          --precision="$p" --benchmark_filter='^(Bandwidth|Load|Prefill|Decode)/'
+      done ;;
     *) echo "unknown group $group" >&2; exit 2 ;;
   esac
 done

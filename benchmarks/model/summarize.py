@@ -3,7 +3,8 @@
 
     benchmarks/model/summarize.py /tmp/lateral-bench/results/*.json
 
-One row per benchmark: the median wall time over repetitions and the median of
+One row per benchmark (names carry /precision:f32|bf16|int8|default when
+model_bench ran with --precision): the median wall time over repetitions and the median of
 each counter (Google Benchmark aggregates counters the same way). Used to fill
 benchmarks/RESULTS.md.
 """
@@ -13,6 +14,8 @@ import sys
 COLUMNS = [
     ("tokens_per_second", "tokens/s", "{:.1f}"),
     ("weight_GBps", "weight GB/s", "{:.2f}"),
+    ("weight_MB_per_token", "weight MB/token", "{:.1f}"),
+    ("read_GBps", "read GB/s", "{:.2f}"),
     ("GFLOPs", "GFLOP/s", "{:.1f}"),
     ("GBps", "GB/s", "{:.2f}"),
     ("cpu_util", "cores used", "{:.2f}"),

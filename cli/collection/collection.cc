@@ -13,6 +13,7 @@
 #include "cli/commands/collection_io.h"
 #include "cli/hub/model_locator.h"
 #include "common/status_macros.h"
+#include "encoder/kernels/precision.h"
 
 namespace lateral::cli {
 namespace {
@@ -120,6 +121,11 @@ absl::Status ApplyFlags(const ParsedFlags& flags, Settings& s) {
     }
     s.mode = *v;
   }
+  if (auto v = flags.Get("precision")) {
+    absl::StatusOr<Precision> precision = ParsePrecision(*v);
+    if (!precision.ok()) return UsageError(absl::StrCat("--precision: ", precision.status().message()));
+    s.precision = PrecisionName(*precision);
+  }
   if (auto v = flags.Get("fusion")) {
     if (*v != "rrf" && *v != "weighted") {
       return UsageError(absl::StrCat("--fusion is \"", *v, "\"; expected rrf or weighted"));
@@ -198,7 +204,12 @@ absl::StatusOr<const ColbertEncoder*> Collection::Encoder() {
                                                       store_->manifest().encoder_identity, ")"));
   }
   LATERAL_ASSIGN_OR_RETURN(std::string dir, ResolveModelPath(model_spec_));
-  LATERAL_ASSIGN_OR_RETURN(encoder_, LoadColbert(dir));
+  std::optional<Precision> precision;
+  if (!settings_.precision.empty()) {
+    LATERAL_ASSIGN_OR_RETURN(Precision p, ParsePrecision(settings_.precision));
+    precision = p;
+  }
+  LATERAL_ASSIGN_OR_RETURN(encoder_, LoadColbert(dir, precision));
   LATERAL_RETURN_IF_ERROR(CheckStoreEncoder(*store_, paths_.store_dir, *encoder_, dir));
   return encoder_.get();
 }

@@ -24,6 +24,7 @@ enum class Kind { kString, kInt, kDouble, kBool, kStringArray };
 const std::map<std::string, Kind>& Schema() {
   static const auto* schema = new std::map<std::string, Kind>{
       {"model.colbert", Kind::kString},
+      {"model.precision", Kind::kString},
       {"ingest.include", Kind::kStringArray},
       {"ingest.exclude", Kind::kStringArray},
       {"ingest.chunk_tokens", Kind::kInt},
@@ -317,6 +318,8 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
   };
 
   get_string("model.colbert", s.colbert_model);
+  get_string("model.precision", s.precision);
+  LATERAL_RETURN_IF_ERROR(one_of("model.precision", s.precision, {"", "f32", "bf16", "int8"}));
   get_list("ingest.include", s.include);
   get_list("ingest.exclude", s.exclude);
   LATERAL_RETURN_IF_ERROR(get_int("ingest.chunk_tokens", s.chunk_tokens, 0, 1 << 20));
@@ -373,7 +376,8 @@ std::string DefaultCollectionConfig(const std::string& colbert_model) {
       "# lateral collection settings. Flags override these; these override the user config\n"
       "# (", UserConfigPath().empty() ? "~/.config/lateral/config.toml" : UserConfigPath(), ").\n"
       "# Changing the model or chunking applies on `lateral reindex`.\n\n"
-      "[model]\n", model_line, "\n\n"
+      "[model]\n", model_line, "\n"
+      "# precision = \"\"           # f32 | bf16 | int8; \"\": bf16 on CPUs with AVX512-BF16, else f32\n\n"
       "[ingest]\n"
       "# include = [\"*.md\", \"*.txt\"]\n"
       "# exclude = [\"drafts/**\"]\n"

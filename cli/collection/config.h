@@ -56,6 +56,9 @@ struct Settings {
   bool follow_symlinks = false;
   bool ignore_files = true;          // honour .gitignore / .ignore / .lateralignore
   bool stemming = true;
+  // [model] precision: "" = the runtime's default (bf16 for bf16 checkpoints
+  // on CPUs with AVX512-BF16, else f32), or f32 | bf16 | int8.
+  std::string precision;
   // [search]
   int64_t k = 10;
   std::string mode;                  // "" = hybrid with an encoder, else bm25

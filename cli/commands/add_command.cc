@@ -11,6 +11,7 @@
 #include "cli/collection/ingest_setup.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
+#include "cli/commands/common_flags.h"
 #include "cli/hub/interrupt.h"
 #include "common/json.h"
 #include "common/status_macros.h"
@@ -92,6 +93,7 @@ absl::Status RunAdd(const ParsedFlags& flags) {
 Command AddCommand() {
   std::vector<FlagSpec> flags = {CollectionFlag(),
                                  {"model", true, "another copy of the collection's ColBERT model", "SPEC"},
+       PrecisionFlag(),
                                  {"quiet", false, "print nothing but errors"},
                                  {"json", false, "print a JSON summary on stdout"}};
   for (FlagSpec f : WalkFlags()) flags.push_back(f);

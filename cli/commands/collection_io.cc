@@ -260,12 +260,13 @@ absl::Status CheckStoreEncoder(const CollectionStore& store, const std::string& 
       "\" (dim ", encoder.dim(), ", from ", model_dir, "). Use the model that built the index, or rebuild it"));
 }
 
-absl::StatusOr<std::unique_ptr<ColbertEncoder>> LoadColbert(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<ColbertEncoder>> LoadColbert(const std::string& model_dir,
+                                                             std::optional<Precision> precision) {
   if (!IsColbertDirectory(model_dir)) {
     return absl::InvalidArgumentError(absl::StrCat(
         model_dir, ": not a ColBERT model directory (no modules.json or config_sentence_transformers.json)"));
   }
-  return ColbertEncoder::Load(model_dir);
+  return ColbertEncoder::Load(model_dir, precision);
 }
 
 absl::StatusOr<int64_t> CountTokens(const StoreSnapshot& snapshot) {

@@ -81,7 +81,8 @@ absl::Status CheckStoreEncoder(const CollectionStore& store, const std::string& 
                                const ColbertEncoder& encoder, const std::string& model_dir);
 
 // Loads a ColBERT model, with a clear error for a directory that is not one.
-absl::StatusOr<std::unique_ptr<ColbertEncoder>> LoadColbert(const std::string& model_dir);
+absl::StatusOr<std::unique_ptr<ColbertEncoder>> LoadColbert(const std::string& model_dir,
+                                                             std::optional<Precision> precision = std::nullopt);
 
 // Tokens stored in a snapshot (a scan of every document's codes).
 absl::StatusOr<int64_t> CountTokens(const StoreSnapshot& snapshot);

@@ -29,8 +29,24 @@ FlagSpec RopeFrequenciesFlag() {
           "bf16 (default: as transformers after casting the model to bf16) or f32", "bf16|f32"};
 }
 
+FlagSpec PrecisionFlag() {
+  return {"precision", true,
+          "weights as f32 (the reference), bf16 (as shipped; the default for bf16 checkpoints on CPUs with "
+          "AVX512-BF16) or int8 (quantised at load: fastest, approximate)",
+          "f32|bf16|int8"};
+}
+
+absl::StatusOr<std::optional<Precision>> PrecisionFromFlags(const ParsedFlags& flags) {
+  std::optional<std::string> value = flags.Get("precision");
+  if (!value.has_value()) return std::optional<Precision>();
+  absl::StatusOr<Precision> precision = ParsePrecision(*value);
+  if (!precision.ok()) return UsageError(absl::StrCat("--precision: ", precision.status().message()));
+  return std::optional<Precision>(*precision);
+}
+
 absl::StatusOr<ModelLoadOptions> ModelOptionsFromFlags(const ParsedFlags& flags) {
   ModelLoadOptions options;
+  LATERAL_ASSIGN_OR_RETURN(options.precision, PrecisionFromFlags(flags));
   const std::string rope = flags.GetOr("rope-frequencies", "bf16");
   if (rope == "bf16") {
     options.rope_frequencies = RopeFrequencies::kBf16Rounded;

@@ -1,11 +1,13 @@
 // Flag helpers shared by several commands.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "cli/flags.h"
+#include "encoder/kernels/precision.h"
 #include "encoder/model/lfm2_model.h"
 
 namespace lateral::cli {
@@ -19,6 +21,11 @@ absl::StatusOr<std::string> ModelDirFlag(const ParsedFlags& flags);
 
 // --rope-frequencies bf16|f32 (see RopeFrequencies).
 FlagSpec RopeFrequenciesFlag();
+// --precision f32|bf16|int8 for every command that loads a model.
+FlagSpec PrecisionFlag();
+// The --precision value; nullopt when not given (the runtime's default). A
+// usage error (exit 2) names the flag and the accepted values.
+absl::StatusOr<std::optional<Precision>> PrecisionFromFlags(const ParsedFlags& flags);
 absl::StatusOr<ModelLoadOptions> ModelOptionsFromFlags(const ParsedFlags& flags);
 
 // Writes `text` to stdout as one JSON array of integers, e.g. [1,2,3].

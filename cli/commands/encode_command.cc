@@ -22,7 +22,8 @@ absl::Status Run(const ParsedFlags& flags) {
     return absl::InvalidArgumentError(absl::StrCat(
         model_dir, ": not a ColBERT model directory (no modules.json or config_sentence_transformers.json)"));
   }
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, ColbertEncoder::Load(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, ColbertEncoder::Load(model_dir, precision));
   std::vector<std::string> texts = {text};
   LATERAL_ASSIGN_OR_RETURN(std::vector<TokenEmbeddings> out,
                            query ? encoder->EncodeQueries(texts) : encoder->EncodeDocuments(texts));
@@ -44,6 +45,7 @@ Command EncodeCommand() {
       "them) and int32 input_ids (what the model saw) to FILE.\n\n"
       "example:\n  lateral encode --model LFM2-ColBERT-350M --query --text \"what is panda?\" --out q.safetensors\n",
       {{"model", true, "ColBERT model directory (PyLate layout)", "DIR"},
+       PrecisionFlag(),
        {"query", false, "encode as a query (marker, expansion to query_length)"},
        {"document", false, "encode as a document (marker, truncation, skiplist)"},
        {"text", true, "the text to encode", "TEXT"},

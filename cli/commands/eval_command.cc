@@ -19,6 +19,7 @@
 #include "cli/collection/ingest_setup.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
+#include "cli/commands/common_flags.h"
 #include "common/json.h"
 #include "common/status_macros.h"
 #include "ingest/beir/beir_dataset.h"
@@ -190,6 +191,7 @@ Command EvalCommand() {
       "  lateral eval corpora/xquad-r --max-queries 2000\n"
       "  lateral eval corpora/tldr --model LiquidAI/LFM2-ColBERT-350M --mode hybrid --json\n",
       {{"model", true, "ColBERT model (directory or hub id); without one, BM25 only", "SPEC"},
+       PrecisionFlag(),
        {"mode", true, "bm25, colbert, hybrid or rerank (default: hybrid with a model, else bm25)", "MODE"},
        {"fusion", true, "hybrid fusion: rrf (default) or weighted", "NAME"},
        {"colbert-weight", true, "weighted fusion: ColBERT's weight (default 0.5)", "W"},

@@ -163,7 +163,7 @@ Command GenerateCommand() {
        {"stop-ids", true, "stop after any of these token ids", "IDS"},
        {"json", false, "print {\"ids\": [...]} (and \"text\" for prompts)"},
        {"stats", false, "print prefill and decode speed on stderr"},
-       RopeFrequenciesFlag()},
+       RopeFrequenciesFlag(), PrecisionFlag()},
       Run};
 }
 

@@ -116,7 +116,8 @@ absl::Status Create(const ParsedFlags& flags, const std::vector<std::string>&) {
   // Everything that can be checked is checked before the store is touched.
   LATERAL_ASSIGN_OR_RETURN(std::vector<DocumentRecord> records, ReadDocumentsJsonl(input));
   LATERAL_RETURN_IF_ERROR(RefuseNonEmptyStore(store_path));
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir, precision));
 
   std::error_code ec;
   const bool existed = fs::exists(store_path, ec);
@@ -148,7 +149,8 @@ absl::Status Add(const ParsedFlags& flags, const std::vector<std::string>&) {
   LATERAL_ASSIGN_OR_RETURN(std::string input, RequiredFlag(flags, "input"));
   LATERAL_ASSIGN_OR_RETURN(BuildOptions options, BuildOptionsFromFlags(flags));
   LATERAL_ASSIGN_OR_RETURN(std::vector<DocumentRecord> records, ReadDocumentsJsonl(input));
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir, precision));
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<CollectionStore> store, OpenExistingStore(store_path));
   LATERAL_RETURN_IF_ERROR(CheckStoreEncoder(*store, store_path, *encoder, model_dir));
   int64_t replaced = 0;
@@ -251,7 +253,8 @@ absl::Status ReclusterStore(const ParsedFlags& flags, const std::vector<std::str
   std::unique_ptr<ColbertEncoder> encoder;
   if (!from_codes) {
     LATERAL_ASSIGN_OR_RETURN(std::string model_dir, ModelDirFlag(flags));
-    LATERAL_ASSIGN_OR_RETURN(encoder, LoadColbert(model_dir));
+    LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+    LATERAL_ASSIGN_OR_RETURN(encoder, LoadColbert(model_dir, precision));
     // Recluster opens the store itself; it only has to be closed again by then.
     LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<CollectionStore> store, OpenExistingStore(store_path));
     LATERAL_RETURN_IF_ERROR(CheckStoreEncoder(*store, store_path, *encoder, model_dir));
@@ -285,17 +288,18 @@ absl::Status ReclusterStore(const ParsedFlags& flags, const std::vector<std::str
 
 const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand>* subcommands = new std::vector<Subcommand>{
-      {"create", {"model", "store", "input", "nbits", "batch", "centroids"}, false, Create},
-      {"add", {"model", "store", "input", "batch"}, false, Add},
+      {"create", {"model", "precision", "store", "input", "nbits", "batch", "centroids"}, false, Create},
+      {"add", {"model", "precision", "store", "input", "batch"}, false, Add},
       {"delete", {"store"}, true, Delete},
       {"stats", {"store", "json"}, false, Stats},
-      {"recluster", {"model", "store", "from-codes", "keep-previous", "batch", "centroids"}, false, ReclusterStore},
+      {"recluster", {"model", "precision", "store", "from-codes", "keep-previous", "batch", "centroids"}, false, ReclusterStore},
   };
   return *subcommands;
 }
 
 std::vector<FlagSpec> IndexFlags() {
   return {{"model", true, "ColBERT model directory (PyLate layout)", "DIR"},
+       PrecisionFlag(),
           {"store", true, "the collection store directory", "DIR"},
           {"input", true, "documents as JSON Lines, - for stdin (create, add)", "FILE"},
           {"nbits", true, "bits per residual dimension: 1, 2 (default) or 4 (create)", "N"},

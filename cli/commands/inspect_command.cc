@@ -92,7 +92,7 @@ Command InspectCommand() {
        {"text", true, "text to tokenize (with special tokens unless --no-special)", "TEXT"},
        {"no-special", false, "tokenize --text without special tokens"},
        {"values", true, "how many leading values to print per token (default 4)", "N"},
-       RopeFrequenciesFlag()},
+       RopeFrequenciesFlag(), PrecisionFlag()},
       Run};
 }
 

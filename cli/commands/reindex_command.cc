@@ -13,6 +13,7 @@
 #include "cli/collection/ingest_setup.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
+#include "cli/commands/common_flags.h"
 #include "cli/hub/interrupt.h"
 #include "common/status_macros.h"
 
@@ -131,6 +132,7 @@ Command ReindexCommand() {
       "  lateral reindex --no-model                            # back to BM25 only\n",
       {CollectionFlag(),
        {"model", true, "the ColBERT model to encode with (directory or hub id)", "SPEC"},
+       PrecisionFlag(),
        {"no-model", false, "drop the ColBERT model: BM25 only"},
        {"chunk-tokens", true, "passage length in tokens (default: the model's document length)", "N"},
        {"overlap-tokens", true, "tokens shared by consecutive passages", "N"},

@@ -50,7 +50,7 @@ Command RunCommand() {
       {{"model", true, "model directory (config.json + safetensors)", "DIR"},
        {"ids", true, "comma-separated token ids", "IDS"},
        {"out", true, "output safetensors file", "FILE"},
-       RopeFrequenciesFlag()},
+       RopeFrequenciesFlag(), PrecisionFlag()},
       Run};
 }
 

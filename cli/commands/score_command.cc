@@ -20,7 +20,8 @@ absl::Status Run(const ParsedFlags& flags) {
   LATERAL_ASSIGN_OR_RETURN(std::string query, RequiredFlag(flags, "query"));
   const std::vector<std::string>& documents = flags.positional();
   if (documents.empty()) return UsageError("give the documents to score as arguments");
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, ColbertEncoder::Load(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, ColbertEncoder::Load(model_dir, precision));
   std::vector<std::string> queries = {query};
   LATERAL_ASSIGN_OR_RETURN(std::vector<TokenEmbeddings> q, encoder->EncodeQueries(queries));
   LATERAL_ASSIGN_OR_RETURN(std::vector<TokenEmbeddings> d, encoder->EncodeDocuments(documents));
@@ -55,6 +56,7 @@ Command ScoreCommand() {
       "ranked by MaxSim (sum over query tokens of the best document token).\n\n"
       "example:\n  lateral score --model LFM2-ColBERT-350M --query \"what is a panda?\" \"The giant panda...\" \"A car...\"\n",
       {{"model", true, "ColBERT model directory (PyLate layout)", "DIR"},
+       PrecisionFlag(),
        {"query", true, "the query text", "TEXT"},
        {"json", false, "print a JSON array of {index, score, text}"}},
       Run};

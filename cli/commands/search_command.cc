@@ -20,6 +20,7 @@
 #include "cli/collection/terminal.h"
 #include "cli/collection/token_matches.h"
 #include "cli/command.h"
+#include "cli/commands/common_flags.h"
 #include "cli/commands/collection_io.h"
 #include "cli/commands/store_search.h"
 #include "common/json.h"
@@ -347,6 +348,7 @@ Command SearchCommand() {
        {"full", false, "print whole passages instead of snippets"},
        {"color", true, "auto, always or never (default auto; NO_COLOR is honoured)", "WHEN"},
        {"model", true, "another copy of the collection's ColBERT model", "SPEC"},
+       PrecisionFlag(),
        {"query", true, "the query (instead of positional words), or - for stdin", "TEXT"},
        // Raw stores (lateral index):
        {"store", true, "search a raw store built by `lateral index` instead of a collection", "DIR"},

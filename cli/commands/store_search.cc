@@ -151,7 +151,8 @@ absl::Status RunStoreSearch(const ParsedFlags& flags) {
   const bool many = query_flag == "-";
 
   auto t = Clock::now();
-  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir));
+  LATERAL_ASSIGN_OR_RETURN(std::optional<Precision> precision, PrecisionFromFlags(flags));
+  LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<ColbertEncoder> encoder, LoadColbert(model_dir, precision));
   const double model_ms = MsSince(t);
   t = Clock::now();
   LATERAL_ASSIGN_OR_RETURN(std::unique_ptr<CollectionStore> store, OpenExistingStore(store_path));

@@ -18,13 +18,15 @@ constexpr int64_t kMaxTokensPerForward = 8192;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ColbertEncoder>> ColbertEncoder::Load(const std::string& model_dir) {
+absl::StatusOr<std::unique_ptr<ColbertEncoder>> ColbertEncoder::Load(const std::string& model_dir,
+                                                                     std::optional<Precision> precision) {
   std::unique_ptr<ColbertEncoder> enc(new ColbertEncoder());
   enc->model_dir_ = model_dir;
   LATERAL_ASSIGN_OR_RETURN(enc->config_, LoadColbertConfig(model_dir));
   // PyLate loads the trunk directly in float32, so RoPE frequencies stay float32.
   ModelLoadOptions options;
   options.rope_frequencies = RopeFrequencies::kFloat32;
+  options.precision = precision;
   LATERAL_ASSIGN_OR_RETURN(enc->model_, Lfm2Model::Load(model_dir, options));
   LATERAL_ASSIGN_OR_RETURN(enc->tokenizer_, Tokenizer::FromDirectory(model_dir));
   const ColbertConfig& c = enc->config_;

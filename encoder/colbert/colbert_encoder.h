@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,10 @@ struct ColbertInput {
 
 class ColbertEncoder {
  public:
-  static absl::StatusOr<std::unique_ptr<ColbertEncoder>> Load(const std::string& model_dir);
+  // `precision` sets the trunk's matrix storage (unset: DefaultPrecision of
+  // the checkpoint, see ModelLoadOptions); the small projection head stays f32.
+  static absl::StatusOr<std::unique_ptr<ColbertEncoder>> Load(
+      const std::string& model_dir, std::optional<Precision> precision = std::nullopt);
 
   // Tokenisation as PyLate does it: BOS, marker after BOS, truncation, and for
   // queries expansion to query_length with masked pad tokens.

@@ -46,9 +46,10 @@ absl::StatusOr<std::unique_ptr<Lfm2Model>> Lfm2Model::Load(const std::string& mo
                                                         const ModelLoadOptions& options) {
   LATERAL_ASSIGN_OR_RETURN(ModelConfig config, LoadModelConfig(model_dir));
   LATERAL_ASSIGN_OR_RETURN(Checkpoint checkpoint, Checkpoint::OpenDirectory(model_dir));
+  const Precision precision = options.precision.value_or(DefaultPrecision(checkpoint));
   LATERAL_ASSIGN_OR_RETURN(
       ModelWeights weights,
-      LoadModelWeights(config, std::make_unique<Checkpoint>(std::move(checkpoint))));
+      LoadModelWeights(config, std::make_unique<Checkpoint>(std::move(checkpoint)), precision));
   return FromParts(std::move(config), std::move(weights), options);
 }
 
@@ -99,8 +100,7 @@ absl::StatusOr<ForwardResult> Lfm2Model::Forward(absl::Span<const SequenceInput>
   std::vector<float> h(rows * hidden), normed(rows * hidden), block_out(rows * hidden);
   for (size_t s = 0; s < inputs.size(); ++s) {
     for (size_t i = 0; i < inputs[s].ids.size(); ++i) {
-      const float* e = weights_.embed_tokens.data() + int64_t{inputs[s].ids[i]} * hidden;
-      std::copy(e, e + hidden, h.data() + (batch.offsets[s] + i) * hidden);
+      weights_.embed_tokens.RowToFloat(inputs[s].ids[i], h.data() + (batch.offsets[s] + i) * hidden);
     }
   }
   if (options.observer) options.observer(-1, h.data(), rows, hidden);

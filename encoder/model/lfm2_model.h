@@ -14,11 +14,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "encoder/kernels/precision.h"
 #include "encoder/model/model_config.h"
 #include "encoder/model/model_weights.h"
 #include "encoder/model/sequence_state.h"
@@ -64,6 +66,10 @@ enum class RopeFrequencies {
 
 struct ModelLoadOptions {
   RopeFrequencies rope_frequencies = RopeFrequencies::kBf16Rounded;
+  // Storage of the large matrices (encoder/kernels/precision.h); unset picks
+  // DefaultPrecision(checkpoint): bf16 for bf16 checkpoints on CPUs with
+  // AVX512_BF16, else f32. Parse user input with ParsePrecision.
+  std::optional<Precision> precision;
 };
 
 class Lfm2Model {
@@ -76,6 +82,8 @@ class Lfm2Model {
 
   const ModelConfig& config() const { return config_; }
   const ModelWeights& weights() const { return weights_; }
+  // The precision the weights were loaded in (the default resolved).
+  Precision precision() const { return weights_.precision; }
   // False for encoder trunks that ship no LM head and do not tie one.
   bool has_lm_head() const { return !weights_.lm_head.empty() || config_.tie_word_embeddings; }
 

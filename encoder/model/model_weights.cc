@@ -3,28 +3,44 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/match.h"
 #include "common/status_macros.h"
+#include "encoder/kernels/kernel_tier.h"
 
 namespace lateral {
 namespace {
 
 class WeightReader {
  public:
-  WeightReader(const Checkpoint& ckpt, std::string prefix) : ckpt_(ckpt), prefix_(std::move(prefix)) {}
+  WeightReader(const Checkpoint& ckpt, std::string prefix, Precision precision)
+      : ckpt_(ckpt), prefix_(std::move(prefix)), precision_(precision) {}
+
+  Precision precision() const { return precision_; }
 
   // Loads `prefix + name` and checks its shape.
   absl::StatusOr<WeightTensor> Load(const std::string& name, std::vector<int64_t> shape) const {
     return LoadFullName(prefix_ + name, std::move(shape));
   }
 
-  absl::StatusOr<WeightTensor> LoadFullName(const std::string& full, std::vector<int64_t> shape) const {
+  // A large matrix of a matrix product, in the storage of the load precision.
+  absl::StatusOr<WeightTensor> LoadMatrix(const std::string& name, std::vector<int64_t> shape) const {
+    return LoadFullName(prefix_ + name, std::move(shape), precision_);
+  }
+
+  absl::StatusOr<WeightTensor> LoadFullName(const std::string& full, std::vector<int64_t> shape,
+                                            Precision precision = Precision::kF32) const {
     LATERAL_ASSIGN_OR_RETURN(const TensorView* view, ckpt_.Get(full));
     if (view->shape != shape) {
       return absl::InvalidArgumentError(absl::StrCat(
           ckpt_.description(), ": tensor \"", full, "\" has shape [", absl::StrJoin(view->shape, ", "),
           "], expected [", absl::StrJoin(shape, ", "), "] from config.json"));
     }
-    return WeightTensor::FromView(*view);
+    absl::StatusOr<WeightTensor> t = WeightTensor::FromViewAs(*view, precision);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(ckpt_.description(), ": tensor \"", full, "\": ", t.status().message()));
+    }
+    return t;
   }
 
   // Loads when present; an empty tensor otherwise.
@@ -53,14 +69,15 @@ class WeightReader {
  private:
   const Checkpoint& ckpt_;
   std::string prefix_;
+  Precision precision_;
 };
 
 absl::StatusOr<FeedForwardWeights> LoadFeedForward(const WeightReader& r, const std::string& base,
                                                    int64_t h, int64_t ff) {
   FeedForwardWeights f;
-  LATERAL_ASSIGN_OR_RETURN(f.w1, r.Load(base + "w1.weight", {ff, h}));
-  LATERAL_ASSIGN_OR_RETURN(f.w3, r.Load(base + "w3.weight", {ff, h}));
-  LATERAL_ASSIGN_OR_RETURN(f.w2, r.Load(base + "w2.weight", {h, ff}));
+  LATERAL_ASSIGN_OR_RETURN(f.w1, r.LoadMatrix(base + "w1.weight", {ff, h}));
+  LATERAL_ASSIGN_OR_RETURN(f.w3, r.LoadMatrix(base + "w3.weight", {ff, h}));
+  LATERAL_ASSIGN_OR_RETURN(f.w2, r.LoadMatrix(base + "w2.weight", {h, ff}));
   return f;
 }
 
@@ -75,9 +92,9 @@ absl::StatusOr<std::vector<FeedForwardWeights>> LoadFusedExperts(const WeightRea
   for (int64_t i = 0; i < e; ++i) {
     const float* gu = gate_up.data() + i * 2 * ff * h;
     const float* d = down.data() + i * h * ff;
-    experts[i].w1 = WeightTensor::FromValues({ff, h}, std::vector<float>(gu, gu + ff * h));
-    experts[i].w3 = WeightTensor::FromValues({ff, h}, std::vector<float>(gu + ff * h, gu + 2 * ff * h));
-    experts[i].w2 = WeightTensor::FromValues({h, ff}, std::vector<float>(d, d + h * ff));
+    experts[i].w1 = WeightTensor::FromValuesAs({ff, h}, gu, r.precision());
+    experts[i].w3 = WeightTensor::FromValuesAs({ff, h}, gu + ff * h, r.precision());
+    experts[i].w2 = WeightTensor::FromValuesAs({h, ff}, d, r.precision());
   }
   return experts;
 }
@@ -94,18 +111,39 @@ absl::StatusOr<std::string> FindPrefix(const Checkpoint& ckpt) {
 
 }  // namespace
 
-absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c,
-                                              std::unique_ptr<Checkpoint> checkpoint) {
+Precision DefaultPrecision(const Checkpoint& checkpoint) {
+  if (kernels::ActiveTier() < kernels::Tier::kAvx512) return Precision::kF32;
+  for (const std::string& name : checkpoint.Names()) {
+    if (!absl::EndsWith(name, "embed_tokens.weight")) continue;
+    absl::StatusOr<const TensorView*> view = checkpoint.Get(name);
+    if (view.ok() && (*view)->dtype == DType::kBF16) return Precision::kBf16;
+    break;
+  }
+  return Precision::kF32;
+}
+
+absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c, std::unique_ptr<Checkpoint> checkpoint,
+                                              Precision precision) {
   ModelWeights w;
+  w.precision = precision;
   LATERAL_ASSIGN_OR_RETURN(w.tensor_prefix, FindPrefix(*checkpoint));
-  WeightReader r(*checkpoint, w.tensor_prefix);
+  WeightReader r(*checkpoint, w.tensor_prefix, precision);
   const int64_t h = c.hidden_size, v = c.vocab_size, d = c.head_dim;
-  LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.Load("embed_tokens.weight", {v, h}));
+  {
+    // The embedding serves row lookups in a float form: at int8 it stays bf16
+    // (when shipped so) or f32, and gains an int8 form below if it is the head.
+    LATERAL_ASSIGN_OR_RETURN(const TensorView* view, checkpoint->Get(w.tensor_prefix + "embed_tokens.weight"));
+    Precision embed = precision;
+    if (precision == Precision::kInt8) embed = view->dtype == DType::kBF16 ? Precision::kBf16 : Precision::kF32;
+    LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.LoadFullName(w.tensor_prefix + "embed_tokens.weight", {v, h}, embed));
+  }
   LATERAL_ASSIGN_OR_RETURN(w.final_norm, r.Load("embedding_norm.weight", {h}));
   // Without lm_head.weight the head is tied to the embeddings, or absent for
   // encoder trunks (LFM2-ColBERT); Lfm2Model::has_lm_head() tells them apart.
   if (checkpoint->Contains("lm_head.weight")) {
-    LATERAL_ASSIGN_OR_RETURN(w.lm_head, r.LoadFullName("lm_head.weight", {v, h}));
+    LATERAL_ASSIGN_OR_RETURN(w.lm_head, r.LoadFullName("lm_head.weight", {v, h}, precision));
+  } else if (c.tie_word_embeddings && precision == Precision::kInt8) {
+    w.embed_tokens.AddInt8Form();
   }
   w.layers.resize(c.num_layers);
   for (int i = 0; i < c.num_layers; ++i) {
@@ -116,8 +154,8 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c,
     LATERAL_ASSIGN_OR_RETURN(L.ffn_norm, r.Load(base + "ffn_norm.weight", {h}));
     if (L.kind == LayerKind::kConv) {
       ShortConvWeights& cw = L.conv;
-      LATERAL_ASSIGN_OR_RETURN(cw.in_proj, r.Load(base + "conv.in_proj.weight", {3 * h, h}));
-      LATERAL_ASSIGN_OR_RETURN(cw.out_proj, r.Load(base + "conv.out_proj.weight", {h, h}));
+      LATERAL_ASSIGN_OR_RETURN(cw.in_proj, r.LoadMatrix(base + "conv.in_proj.weight", {3 * h, h}));
+      LATERAL_ASSIGN_OR_RETURN(cw.out_proj, r.LoadMatrix(base + "conv.out_proj.weight", {h, h}));
       LATERAL_ASSIGN_OR_RETURN(cw.kernel, r.LoadConvKernel(base + "conv.conv.weight", h, c.conv_kernel));
       if (c.conv_bias) {
         LATERAL_ASSIGN_OR_RETURN(cw.in_proj_bias, r.Load(base + "conv.in_proj.bias", {3 * h}));
@@ -127,10 +165,10 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c,
     } else {
       AttentionWeights& a = L.attention;
       const int64_t q_width = int64_t{c.num_heads} * d, kv_width = int64_t{c.num_kv_heads} * d;
-      LATERAL_ASSIGN_OR_RETURN(a.q_proj, r.Load(base + "self_attn.q_proj.weight", {q_width, h}));
-      LATERAL_ASSIGN_OR_RETURN(a.k_proj, r.Load(base + "self_attn.k_proj.weight", {kv_width, h}));
-      LATERAL_ASSIGN_OR_RETURN(a.v_proj, r.Load(base + "self_attn.v_proj.weight", {kv_width, h}));
-      LATERAL_ASSIGN_OR_RETURN(a.out_proj, r.Load(base + "self_attn.out_proj.weight", {h, q_width}));
+      LATERAL_ASSIGN_OR_RETURN(a.q_proj, r.LoadMatrix(base + "self_attn.q_proj.weight", {q_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.k_proj, r.LoadMatrix(base + "self_attn.k_proj.weight", {kv_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.v_proj, r.LoadMatrix(base + "self_attn.v_proj.weight", {kv_width, h}));
+      LATERAL_ASSIGN_OR_RETURN(a.out_proj, r.LoadMatrix(base + "self_attn.out_proj.weight", {h, q_width}));
       LATERAL_ASSIGN_OR_RETURN(a.q_norm, r.Load(base + "self_attn.q_layernorm.weight", {d}));
       LATERAL_ASSIGN_OR_RETURN(a.k_norm, r.Load(base + "self_attn.k_layernorm.weight", {d}));
     }

@@ -4,6 +4,9 @@
 // none for LFM2-ColBERT trunks, `lfm2.` for LFM2.5 encoders), checks every
 // shape, and fails with the checkpoint and tensor named when one is missing or
 // misshapen. ModelWeights owns the Checkpoint, so borrowed tensors stay valid.
+// The load precision picks the storage of the large matrices (projections,
+// feed-forward, LM head; see encoder/kernels/precision.h); norms, conv
+// kernels, biases and the MoE router always load as float32.
 #pragma once
 
 #include <memory>
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "encoder/kernels/precision.h"
 #include "encoder/model/checkpoint.h"
 #include "encoder/model/model_config.h"
 #include "encoder/model/weight_tensor.h"
@@ -65,12 +69,19 @@ struct ModelWeights {
   WeightTensor lm_head;       // [V, H]; empty when tied to embed_tokens
   std::vector<LayerWeights> layers;
   std::string tensor_prefix;  // the prefix found in the checkpoint
+  Precision precision = Precision::kF32;  // storage of the large matrices
 
   const WeightTensor& output_embedding() const { return lm_head.empty() ? embed_tokens : lm_head; }
 };
 
+// The precision used when none is asked for: bf16 when the checkpoint's
+// embedding is stored as bf16 and the active kernel tier has AVX512_BF16
+// (kernels::Tier::kAvx512 or above), else f32 (the reference numerics).
+Precision DefaultPrecision(const Checkpoint& checkpoint);
+
 // Loads and checks all weights of `config` from `checkpoint`.
 absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& config,
-                                              std::unique_ptr<Checkpoint> checkpoint);
+                                              std::unique_ptr<Checkpoint> checkpoint,
+                                              Precision precision = Precision::kF32);
 
 }  // namespace lateral

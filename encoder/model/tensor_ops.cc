@@ -7,6 +7,8 @@
 #include <limits>
 #include <mutex>
 
+#include "encoder/kernels/bf16_gemm.h"
+#include "encoder/kernels/int8_gemm.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
 
@@ -14,8 +16,18 @@ namespace lateral {
 
 void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,
                       float* y, bool accumulate) {
-  SetUpBlasThreading();
   const int64_t n = w.rows();
+  switch (w.storage()) {
+    case WeightStorage::kBf16:
+      kernels::Bf16Gemm(x, m, k, ldx, w.bf16_data(), n, k, y, n, accumulate);
+      return;
+    case WeightStorage::kInt8:
+      kernels::Int8Gemm(x, m, k, ldx, *w.int8(), y, n, accumulate);
+      return;
+    case WeightStorage::kF32:
+      break;
+  }
+  SetUpBlasThreading();
   const float beta = accumulate ? 1.0f : 0.0f;
   // Split output features so each task streams its own slice of the weights.
   // Small problems run inline: task overhead would dominate.

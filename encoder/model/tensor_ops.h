@@ -1,9 +1,11 @@
 // The numeric building blocks of the forward pass, on row-major float32.
 //
 // MatMulTransposed is the hot path: it computes y = x · wᵀ for PyTorch-layout
-// weights through OpenBLAS sgemm, split over output features with oneTBB so
-// that both threading and BLAS stay under one scheduler (OpenBLAS itself runs
-// single-threaded, see SetUpBlasThreading). The scalar versions in
+// weights in the tensor's storage: f32 through OpenBLAS sgemm, split over
+// output features with oneTBB so that both threading and BLAS stay under one
+// scheduler (OpenBLAS itself runs single-threaded, see SetUpBlasThreading);
+// bf16 and int8 through encoder/kernels (runtime-dispatched SIMD tiers, also
+// threaded with oneTBB). The scalar versions in
 // reference_ops.h are the oracles these are tested against.
 #pragma once
 
@@ -17,6 +19,7 @@ namespace lateral {
 
 
 // y[m, n] = x[m, k] · w[n, k]ᵀ (+ y when accumulate). x rows are `ldx` apart.
+// k must equal w.cols(). bf16 storage rounds x to bf16; int8 quantises x per row.
 void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const WeightTensor& w,
                       float* y, bool accumulate = false);
 inline void MatMulTransposed(const float* x, int64_t m, int64_t k, const WeightTensor& w, float* y,

@@ -1,0 +1,53 @@
+// int8 matrix products: weights quantised per output channel at load time,
+// activations per row on the fly.
+//
+// Weights: row j holds q[j, t] = round(w[j, t] / s_j), s_j = max_t |w[j, t]| / 127,
+// q in [-127, 127], rows zero-padded to a multiple of 64. Activations: the same
+// per row of x (s_i, q in [-127, 127]; rounding to nearest even; a zero row
+// gets scale 0). The product is
+//   y[i, j] = float(Σ_t qx[i, t] · qw[j, t]) · s_i · s_j      (+ y when accumulate)
+// with the integer sum exact in every tier, so all tiers return identical
+// floats (when not accumulating):
+//   kAvx512: vpdpbusd (u8 x s8) on qx + 128, minus 128 · Σ_t qw[j, t].
+//   kAmx:    (16+ activation rows) AMX tdpbssd on 32 x 32 output blocks, the
+//            weights read in place as A tiles, activations packed as B tiles.
+//   kAvx2:   vpmaddubsw on |qx| and sign-adjusted qw (no int16 saturation, since |q| <= 127).
+//   kPortable: scalar.
+// Threads as in bf16_gemm.h. Callers: MatMulTransposed for int8 WeightTensors.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "encoder/kernels/kernel_tier.h"
+
+namespace lateral::kernels {
+
+struct Int8Matrix {
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t stride = 0;              // RoundUp(cols, 64)
+  std::vector<int8_t> values;      // [RoundUp(rows, 32), stride], zero-padded
+  std::vector<float> scales;       // [rows]
+  std::vector<int32_t> row_sums;   // Σ_t values[j, t] (VNNI offset compensation)
+};
+
+// Quantises w [rows, cols] (rows ld apart) given as float32 or bf16 bits.
+// Rows are processed in parallel. A row with a NaN or infinity gets a NaN scale,
+// so the outputs that depend on it are NaN rather than silently finite.
+Int8Matrix QuantizeInt8(const float* w, int64_t rows, int64_t cols, int64_t ld);
+Int8Matrix QuantizeInt8Bf16(const uint16_t* w, int64_t rows, int64_t cols, int64_t ld);
+
+// Per-row activation quantisation shared by every tier and the oracle:
+// q [cols] (caller zero-fills any padding) and the row's scale.
+float QuantizeActivationRow(const float* x, int64_t cols, int8_t* q);
+
+void Int8Gemm(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Matrix& w, float* y,
+              int64_t ldy, bool accumulate);
+
+inline void Int8Gemm(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Matrix& w, float* y,
+                     int64_t ldy, bool accumulate) {
+  Int8Gemm(ActiveTier(), x, m, k, ldx, w, y, ldy, accumulate);
+}
+
+}  // namespace lateral::kernels

@@ -1,0 +1,48 @@
+#include "encoder/kernels/reference_kernels.h"
+
+#include <vector>
+
+#include "common/numeric_formats.h"
+
+namespace lateral::kernels {
+
+void ReferenceF32Gemm(const float* x, int64_t m, int64_t k, const float* w, int64_t n, float* y) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0.0;
+      for (int64_t t = 0; t < k; ++t) s += static_cast<double>(x[i * k + t]) * w[j * k + t];
+      y[i * n + j] = static_cast<float>(s);
+    }
+  }
+}
+
+void ReferenceBf16Gemm(const float* x, int64_t m, int64_t k, const uint16_t* w, int64_t n, float* y,
+                       Bf16Activations mode) {
+  const bool split = mode == Bf16Activations::kSplit;
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0.0;
+      for (int64_t t = 0; t < k; ++t) {
+        const float v = x[i * k + t];
+        const float hi = mode == Bf16Activations::kF32 ? v : Bf16ToFloat(FloatToBf16(v));
+        const double lo = split ? Bf16ToFloat(FloatToBf16(v - hi)) : 0.0;
+        s += (static_cast<double>(hi) + lo) * Bf16ToFloat(w[j * k + t]);
+      }
+      y[i * n + j] = static_cast<float>(s);
+    }
+  }
+}
+
+void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y) {
+  std::vector<int8_t> q(k);
+  for (int64_t i = 0; i < m; ++i) {
+    const float sx = QuantizeActivationRow(x + i * k, k, q.data());
+    for (int64_t j = 0; j < w.rows; ++j) {
+      int64_t dot = 0;
+      for (int64_t t = 0; t < k; ++t) dot += int64_t{q[t]} * w.values[j * w.stride + t];
+      y[i * w.rows + j] = static_cast<float>(dot) * sx * w.scales[j];
+    }
+  }
+}
+
+}  // namespace lateral::kernels
