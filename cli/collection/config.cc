@@ -312,7 +312,8 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
     for (const char* a : allowed) {
       if (value == a) return absl::OkStatus();
     }
-    std::vector<std::string> names(allowed.begin(), allowed.end());
+    std::vector<std::string> names;
+    for (const char* a : allowed) names.push_back(*a == '\0' ? "\"\" (the default)" : a);
     return absl::InvalidArgumentError(
         absl::StrCat(origin(key), " is \"", value, "\"; expected one of: ", absl::StrJoin(names, ", ")));
   };

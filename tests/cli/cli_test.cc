@@ -1,5 +1,6 @@
 // The `lateral` binary as scripts and independent checks use it: outputs on
 // stdout or in files, diagnostics on stderr, exit codes 0 / 1 / 2.
+#include <cmath>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -132,6 +133,46 @@ TEST_F(CliTest, EncodeQueryAndDocument) {
     EXPECT_EQ(got.Shape("embeddings"), expected.Shape(c.key));
     EXPECT_TRUE(AllClose(got.Floats("embeddings"), expected.Floats(c.key), 1e-4));
   }
+}
+
+// --precision reaches the runtime: bf16 keeps the reference's greedy tokens;
+// each precision's embeddings stay close to the reference's, int8 loosest
+// (per-channel weights and per-row activations quantised to 8 bits).
+TEST_F(CliTest, EveryPrecisionRunsAndStaysCloseToTheReference) {
+  Fixture greedy("lfm2moe-tiny/expected.safetensors");
+  Outcome o = Lateral(absl::StrCat("generate --model ", TestDataPath("lfm2moe-tiny"), " --precision bf16 --ids ",
+                                   absl::StrJoin(greedy.Ints("case2.input_ids"), ","),
+                                   " --max-tokens 8 --greedy --json"));
+  ASSERT_EQ(o.exit_code, 0) << o.err;
+  EXPECT_EQ((*ParseJson(o.out, "stdout"))["ids"].get<std::vector<int32_t>>(), greedy.Ints("case2.greedy_ids"));
+
+  Fixture expected("colbert-tiny/expected.safetensors");
+  auto meta = *ReadJsonFile(TestDataPath("colbert-tiny/expected.json"));
+  const std::vector<float> want = expected.Floats("doc3");
+  const int64_t dim = expected.Shape("doc3").back();
+  for (const auto& [precision, min_cosine] : {std::pair<const char*, double>{"f32", 0.99999},
+                                              {"bf16", 0.999}, {"int8", 0.95}}) {
+    o = Lateral(absl::StrCat("encode --model ", TestDataPath("colbert-tiny"), " --precision ", precision,
+                             " --document --text ", Quote(meta["documents"][3].get<std::string>()), " --out ",
+                             Path("e.safetensors")));
+    ASSERT_EQ(o.exit_code, 0) << precision << o.err;
+    Fixture got(Path("e.safetensors"));
+    const std::vector<float> have = got.Floats("embeddings");
+    ASSERT_EQ(have.size(), want.size()) << precision;
+    for (size_t row = 0; row * dim < want.size(); ++row) {
+      double dot = 0, a = 0, b = 0;
+      for (int64_t i = 0; i < dim; ++i) {
+        dot += double{have[row * dim + i]} * want[row * dim + i];
+        a += double{have[row * dim + i]} * have[row * dim + i];
+        b += double{want[row * dim + i]} * want[row * dim + i];
+      }
+      EXPECT_GE(dot / std::sqrt(a * b), min_cosine) << precision << " token " << row;
+    }
+  }
+  o = Lateral(absl::StrCat("encode --model ", TestDataPath("colbert-tiny"), " --precision fp4 --query --text hi --out ",
+                           Path("x")));
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_NE(o.err.find("--precision"), std::string::npos) << o.err;
 }
 
 TEST_F(CliTest, InspectPrintsEveryLayer) {

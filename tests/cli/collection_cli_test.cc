@@ -413,6 +413,14 @@ TEST_F(CollectionCliTest, ColbertCollectionSearchesInEveryModeAndReindexes) {
   info = JsonOf(Lateral("info --json"));
   EXPECT_NE(info["encoder"], "");
   EXPECT_EQ(Lateral("search --mode colbert x").exit_code, 0);
+  EXPECT_EQ(Lateral("search --mode colbert --precision int8 x").exit_code, 0);
+  o = Lateral("search --mode colbert --precision int4 x");
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_THAT(o.err, HasSubstr("--precision"));
+  Write(".lateral/config.toml", "[model]\nprecision = \"half\"\n");
+  o = Lateral("search --mode colbert x");
+  EXPECT_EQ(o.exit_code, 1) << o.err;
+  EXPECT_THAT(o.err, HasSubstr("config.toml:2: model.precision is \"half\""));
 }
 
 }  // namespace
