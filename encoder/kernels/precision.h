@@ -2,9 +2,13 @@
 //
 // kF32 is the reference: weights in float32 (bf16 / f16 checkpoints widened at
 // load time), OpenBLAS sgemm. kBf16 keeps the weights as bfloat16 (borrowed
-// from the memory-mapped checkpoint when it is bf16) and rounds activations to
-// bf16 before the products (f32 accumulation). kInt8 quantises weights per
-// output channel at load time and activations per row on the fly.
+// from the memory-mapped checkpoint when it is bf16) and multiplies them with
+// float32 activations (weights widened in registers or in per-thread panels,
+// or exact three-part bf16 splits on AMX), so results equal kF32's up to
+// summation order; rounding the activations to bf16 as well (vdpbf16ps) is
+// selectable with LATERAL_BF16_ACTIVATIONS=rounded but misses the 0.9999
+// per-token cosine target. kInt8 quantises weights per output channel at load
+// time and activations per row on the fly.
 // Only the large matrices (projections, feed-forward, LM head) change storage;
 // norms, conv kernels, biases and the MoE router stay float32.
 #pragma once
