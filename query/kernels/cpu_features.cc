@@ -1,45 +1,26 @@
 #include "query/kernels/cpu_features.h"
 
-#include <cpuid.h>
-
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <cstdlib>
 #include <string_view>
+
+#include "common/cpu_features.h"
 
 namespace lateral {
 namespace {
 
-// XCR0 bits the OS sets when it saves the register state on context switch:
-// SSE (1) and AVX (2) for ymm; opmask (5), upper zmm0-15 (6) and zmm16-31 (7)
-// for AVX-512. A CPU can report AVX-512 while the OS (or a hypervisor) leaves
-// it disabled, and executing it then faults.
-constexpr uint64_t kXcr0Avx = 0x6;
-constexpr uint64_t kXcr0Avx512 = 0xE6;
-
-uint64_t ReadXcr0() {
-  unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
-  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-  if (!(ecx & bit_OSXSAVE)) return 0;  // xgetbv itself would fault
-  uint32_t lo = 0, hi = 0;
-  // Raw xgetbv: _xgetbv needs the xsave target, which the baseline build lacks.
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  return (static_cast<uint64_t>(hi) << 32) | lo;
-}
-
+// The detection itself (CPUID and the OS-saved register state) is
+// common/cpu_features.h, shared with encoder/kernels; this file keeps
+// query's levels and their LATERAL_SIMD cap.
 CpuFeatures Detect() {
-  __builtin_cpu_init();
-  const uint64_t xcr0 = ReadXcr0();
-  const bool os_avx = (xcr0 & kXcr0Avx) == kXcr0Avx;
-  const bool os_avx512 = (xcr0 & kXcr0Avx512) == kXcr0Avx512;
+  const cpu::Features& detected = cpu::Detected();
   CpuFeatures f;
-  f.avx2_fma = os_avx && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  f.avx2_fma = detected.avx2_fma;
   // The AVX-512 kernels use byte/word ops (BW), 256-bit forms (VL) and DQ
-  // conversions, so the level requires all of them, not just the foundation.
-  f.avx512f = f.avx2_fma && os_avx512 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  f.avx512_vnni = f.avx512f && __builtin_cpu_supports("avx512vnni");
+  // conversions: common's avx512 flag requires all of them.
+  f.avx512f = detected.avx512;
+  f.avx512_vnni = detected.avx512_vnni;
   return f;
 }
 
