@@ -23,8 +23,8 @@
 //   kAvx512: vdpbf16ps (kRounded, kSplit) or widened f32 FMA (kF32), 4x4 / 2x8
 //            register tiles, 16-lane accumulators along k.
 //   kAmx:    kF32 with 16+ activation rows and k % 32 == 0: AMX-BF16 tiles on
-//            activations split exactly into three bf16 parts (hi + mid + lo),
-//            so the result is still kF32 up to summation order; the rest as kAvx512.
+//            activations split into two bf16 parts (hi + mid, as kSplit: within
+//            2^-17 relative of x); the rest as kAvx512.
 //   kAvx2:   bf16 widened to f32 in registers, FMA 4x3 tiles (kF32 with
 //            m >= 16: widened panels through sgemm, as in kAvx512).
 //   kPortable: scalar.

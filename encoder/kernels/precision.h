@@ -4,8 +4,8 @@
 // load time), OpenBLAS sgemm. kBf16 keeps the weights as bfloat16 (borrowed
 // from the memory-mapped checkpoint when it is bf16) and multiplies them with
 // float32 activations (weights widened in registers or in per-thread panels,
-// or exact three-part bf16 splits on AMX), so results equal kF32's up to
-// summation order; rounding the activations to bf16 as well (vdpbf16ps) is
+// or activations split into two bf16 parts on AMX: 16 significant bits), so
+// results stay within ~1e-5 of kF32's; rounding the activations to bf16 as well (vdpbf16ps) is
 // selectable with LATERAL_BF16_ACTIVATIONS=rounded but misses the 0.9999
 // per-token cosine target. kInt8 quantises weights per output channel at load
 // time and activations per row on the fly.
