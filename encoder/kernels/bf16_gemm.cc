@@ -395,17 +395,20 @@ LATERAL_KERNEL_AVX512 void PackPairs16(const uint16_t* rows, int64_t ld_elems, i
   }
 }
 
-// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile.
+// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile. Each
+// output row gathers its 16 values from the tile (1 KB, in L1) and is stored
+// contiguously: scattering them down 16 rows of y instead wrote 16 cache
+// lines per instruction and took 15% of an encoding's time.
 LATERAL_KERNEL_AVX512 void StoreTileTransposedF32(const float* ct, int64_t j0, int rows, int64_t i0, int cols,
                                                   float* y, int64_t ldy, bool accumulate) {
-  const __mmask16 mask = cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1);
-  const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32(static_cast<int>(ldy)));
-  for (int r = 0; r < rows; ++r) {
-    __m512 v = _mm512_load_ps(ct + r * 16);
-    float* base = y + i0 * ldy + j0 + r;
-    if (accumulate) v = _mm512_add_ps(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, offsets, base, 4), v);
-    _mm512_mask_i32scatter_ps(base, mask, offsets, v, 4);
+  const __mmask16 mask = rows >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rows) - 1);
+  const __m512i tile_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                               _mm512_set1_epi32(16));
+  for (int col = 0; col < cols; ++col) {
+    __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, tile_rows, ct + col, 4);
+    float* out = y + (i0 + col) * ldy + j0;
+    if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
+    _mm512_mask_storeu_ps(out, mask, v);
   }
 }
 

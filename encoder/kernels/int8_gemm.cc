@@ -288,21 +288,24 @@ __attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const AmxTileConfig& 
 
 // Writes C tile ct (16 weight rows x 16 activation rows, int32) into y as
 // y[i][j] = float(c) * xs[i] * ws[j], the scalar formula lane by lane (so
-// identical to the other tiers), scattering each weight row down a column of y.
+// identical to the other tiers). Each output row gathers its values from the
+// tile (in L1) and is stored contiguously; scattering down the columns of y
+// wrote 16 cache lines per instruction.
 LATERAL_KERNEL_AVX512 void StoreTileTransposed(const int32_t* ct, int64_t j0, int rows, int64_t i0, int cols,
                                                const float* xs, const float* ws, float* y, int64_t ldy,
                                                bool accumulate) {
-  const __mmask16 mask = cols >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << cols) - 1);
-  const __m512 sx = _mm512_maskz_loadu_ps(mask, xs + i0);
-  const __m512i offsets = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32(static_cast<int>(ldy)));
-  for (int r = 0; r < rows; ++r) {
-    const int64_t j = j0 + r;
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_load_si512(ct + r * 16)), sx);
-    v = _mm512_mul_ps(v, _mm512_set1_ps(ws[j]));
-    float* base = y + i0 * ldy + j;
-    if (accumulate) v = _mm512_add_ps(_mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, offsets, base, 4), v);
-    _mm512_mask_i32scatter_ps(base, mask, offsets, v, 4);
+  const __mmask16 mask = rows >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rows) - 1);
+  const __m512 sw = _mm512_maskz_loadu_ps(mask, ws + j0);
+  const __m512i tile_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                               _mm512_set1_epi32(16));
+  for (int col = 0; col < cols; ++col) {
+    const int64_t i = i0 + col;
+    const __m512i c = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, tile_rows, ct + col, 4);
+    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), _mm512_set1_ps(xs[i]));
+    v = _mm512_mul_ps(v, sw);
+    float* out = y + i * ldy + j0;
+    if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
+    _mm512_mask_storeu_ps(out, mask, v);
   }
 }
 
