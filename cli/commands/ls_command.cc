@@ -52,10 +52,14 @@ absl::Status RunLs(const ParsedFlags& flags) {
       Json line = {{"path", source.path},       {"format", source.format},
                    {"bytes", source.size},      {"passages", source.document_ids.size()},
                    {"sha256", source.content_sha256}, {"indexed_at", source.indexed_at_unix}};
+      // A large file whose ingest stopped between its writes (the ingester's
+      // provisional record: no hash); the next `lateral add` completes it.
+      if (source.content_sha256.empty()) line["incomplete"] = true;
       std::cout << line.dump() << "\n";
     } else {
-      std::cout << absl::StrFormat("%6d  %9s  %s  %s\n", source.document_ids.size(), HumanBytes(source.size),
-                                   Date(source.indexed_at_unix), Display(source.path, cwd));
+      std::cout << absl::StrFormat("%6d  %9s  %s  %s%s\n", source.document_ids.size(), HumanBytes(source.size),
+                                   Date(source.indexed_at_unix), Display(source.path, cwd),
+                                   source.content_sha256.empty() ? "  (incomplete: run `lateral add` again)" : "");
     }
     return absl::OkStatus();
   }));
