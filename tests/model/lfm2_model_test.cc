@@ -41,17 +41,39 @@ class ModelFixtureTest : public ::testing::TestWithParam<std::string> {
 
   std::vector<int32_t> Ids(size_t c) const { return expected_->Ints("case" + std::to_string(c) + ".input_ids"); }
 
-  ForwardResult Run(const std::vector<int32_t>& ids, bool logits, SequenceState* state = nullptr) {
-    SequenceState local = model_->NewState();
+  ForwardResult Run(const std::vector<int32_t>& ids, bool logits, SequenceState* state = nullptr,
+                    const Lfm2Model* model = nullptr) {
+    if (model == nullptr) model = model_.get();
+    SequenceState local = model->NewState();
     SequenceInput input{state ? state : &local, ids, {}};
     ForwardOptions options;
     options.return_last_logits = logits;
-    auto result = model_->Forward({&input, 1}, options);
+    auto result = model->Forward({&input, 1}, options);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? std::move(*result) : ForwardResult();
   }
 
+  // The paths whose caching and batching the property tests check, with how
+  // far apart two ways of computing the same rows may be: the f32 reference
+  // (the same products up to summation order), and this CPU's default
+  // precision, whose bf16 prefill on AMX carries activations to 16
+  // significant bits (2^-17 relative) while decode keeps them exact.
+  std::vector<std::pair<const Lfm2Model*, double>> PathsToCompare() {
+    if (f32_model_ == nullptr) {
+      ModelLoadOptions options;
+      options.precision = Precision::kF32;
+      auto model = Lfm2Model::Load(TestDataPath(GetParam()), options);
+      EXPECT_TRUE(model.ok()) << model.status();
+      if (model.ok()) f32_model_ = std::move(*model);
+    }
+    std::vector<std::pair<const Lfm2Model*, double>> paths;
+    if (f32_model_ != nullptr) paths.push_back({f32_model_.get(), 1e-5});
+    if (model_->precision() != Precision::kF32) paths.push_back({model_.get(), 2e-4});
+    return paths;
+  }
+
   std::unique_ptr<Lfm2Model> model_;
+  std::unique_ptr<Lfm2Model> f32_model_;
   std::unique_ptr<Fixture> expected_;
   std::vector<double> margins_;
 };
@@ -102,43 +124,49 @@ TEST_P(ModelFixtureTest, GreedyDecodeThroughCacheMatchesReference) {
 TEST_P(ModelFixtureTest, CachedDecodeEqualsFullForward) {
   const std::vector<int32_t> ids = Ids(margins_.size() - 1);  // the longest case
   ASSERT_GT(ids.size(), 10u);
-  ForwardResult full = Run(ids, true);
-  const int64_t hidden = model_->config().hidden_size;
+  for (const auto& [model, tolerance] : PathsToCompare()) {
+    SCOPED_TRACE(PrecisionName(model->precision()));
+    ForwardResult full = Run(ids, true, nullptr, model);
+    const int64_t hidden = model->config().hidden_size;
 
-  SequenceState state = model_->NewState();
-  const size_t prefix = ids.size() / 2;
-  ForwardResult r = Run(std::vector<int32_t>(ids.begin(), ids.begin() + prefix), true, &state);
-  std::vector<float> stitched = r.hidden_states;
-  for (size_t i = prefix; i < ids.size(); ++i) {
-    r = Run({ids[i]}, true, &state);
-    stitched.insert(stitched.end(), r.hidden_states.begin(), r.hidden_states.end());
+    SequenceState state = model->NewState();
+    const size_t prefix = ids.size() / 2;
+    ForwardResult r = Run(std::vector<int32_t>(ids.begin(), ids.begin() + prefix), true, &state, model);
+    std::vector<float> stitched = r.hidden_states;
+    for (size_t i = prefix; i < ids.size(); ++i) {
+      r = Run({ids[i]}, true, &state, model);
+      stitched.insert(stitched.end(), r.hidden_states.begin(), r.hidden_states.end());
+    }
+    EXPECT_EQ(state.position(), static_cast<int64_t>(ids.size()));
+    ASSERT_EQ(stitched.size(), ids.size() * hidden);
+    EXPECT_TRUE(AllClose(stitched, full.hidden_states, tolerance));
+    EXPECT_TRUE(AllClose(r.last_logits, full.last_logits, tolerance));
   }
-  EXPECT_EQ(state.position(), static_cast<int64_t>(ids.size()));
-  ASSERT_EQ(stitched.size(), ids.size() * hidden);
-  EXPECT_TRUE(AllClose(stitched, full.hidden_states, 1e-5));
-  EXPECT_TRUE(AllClose(r.last_logits, full.last_logits, 1e-5));
 }
 
 TEST_P(ModelFixtureTest, BatchOfSequencesEqualsSeparateRuns) {
   std::vector<std::vector<int32_t>> all;
   for (size_t c = 0; c < margins_.size(); ++c) all.push_back(Ids(c));
-  std::vector<SequenceState> states;
-  for (size_t c = 0; c < all.size(); ++c) states.push_back(model_->NewState());
-  std::vector<SequenceInput> inputs;
-  for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
-  ForwardOptions options;
-  options.return_last_logits = true;
-  auto batch = model_->Forward(inputs, options);
-  ASSERT_TRUE(batch.ok()) << batch.status();
-  const int64_t hidden = model_->config().hidden_size, vocab = model_->config().vocab_size;
-  for (size_t c = 0; c < all.size(); ++c) {
-    ForwardResult single = Run(all[c], true);
-    std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
-                            batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
-    EXPECT_TRUE(AllClose(rows, single.hidden_states, 1e-5)) << "sequence " << c;
-    std::vector<float> logits(batch->last_logits.begin() + c * vocab,
-                              batch->last_logits.begin() + (c + 1) * vocab);
-    EXPECT_TRUE(AllClose(logits, single.last_logits, 1e-5)) << "sequence " << c;
+  for (const auto& [model, tolerance] : PathsToCompare()) {
+    SCOPED_TRACE(PrecisionName(model->precision()));
+    std::vector<SequenceState> states;
+    for (size_t c = 0; c < all.size(); ++c) states.push_back(model->NewState());
+    std::vector<SequenceInput> inputs;
+    for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
+    ForwardOptions options;
+    options.return_last_logits = true;
+    auto batch = model->Forward(inputs, options);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    const int64_t hidden = model->config().hidden_size, vocab = model->config().vocab_size;
+    for (size_t c = 0; c < all.size(); ++c) {
+      ForwardResult single = Run(all[c], true, nullptr, model);
+      std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
+                              batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
+      EXPECT_TRUE(AllClose(rows, single.hidden_states, tolerance)) << "sequence " << c;
+      std::vector<float> logits(batch->last_logits.begin() + c * vocab,
+                                batch->last_logits.begin() + (c + 1) * vocab);
+      EXPECT_TRUE(AllClose(logits, single.last_logits, tolerance)) << "sequence " << c;
+    }
   }
 }
 
