@@ -1,9 +1,12 @@
 // lateral info: what a collection holds and how it is set up.
+#include <filesystem>
+
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cli/collection/collection.h"
+#include "cli/collection/collection_search.h"
 #include "cli/collection/terminal.h"
 #include "cli/command.h"
 #include "cli/commands/collection_io.h"
@@ -26,6 +29,11 @@ absl::Status RunInfo(const ParsedFlags& flags) {
   }));
   LATERAL_ASSIGN_OR_RETURN(LexicalStats lexical, snapshot->GetLexicalStats());
   LATERAL_ASSIGN_OR_RETURN(uint64_t disk, collection->store().DiskBytes());
+  // The mapped search index is derived from the store (and rebuilt when
+  // stale), so it is reported beside the store's bytes, not in them.
+  std::error_code size_error;
+  const uintmax_t mapped_size = std::filesystem::file_size(MappedIndexPath(paths.store_dir), size_error);
+  const uint64_t search_index_bytes = size_error ? 0 : static_cast<uint64_t>(mapped_size);
   int64_t vectors = 0;
   int64_t centroids = 0;
   if (collection->has_encoder()) {
@@ -45,6 +53,7 @@ absl::Status RunInfo(const ParsedFlags& flags) {
                 {"vectors", vectors},
                 {"centroids", centroids},
                 {"disk_bytes", disk},
+                {"search_index_bytes", search_index_bytes},
                 {"bytes_per_token", lexical.total_length > 0 ? static_cast<double>(disk) / lexical.total_length : 0},
                 {"bytes_per_vector", vectors > 0 ? static_cast<double>(disk) / vectors : 0},
                 {"model", collection->model_spec()},
@@ -75,6 +84,7 @@ absl::Status RunInfo(const ParsedFlags& flags) {
   if (lexical.total_length > 0) {
     std::cout << absl::StrFormat(", %.1f bytes per BM25 token", static_cast<double>(disk) / lexical.total_length);
   }
+  if (search_index_bytes > 0) std::cout << "; mapped search index " << HumanBytes(search_index_bytes);
   std::cout << "\nsettings    " << paths.config_path << "\n";
   return absl::OkStatus();
 }

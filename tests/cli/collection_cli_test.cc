@@ -355,6 +355,7 @@ TEST_F(CollectionCliTest, ColbertCollectionSearchesInEveryModeAndReindexes) {
   // `add` left a mapped index that search maps instead of loading the store.
   const std::string mapped = Path(".lateral/store/lateral-search.index");
   ASSERT_TRUE(fs::exists(mapped));
+  EXPECT_EQ(JsonOf(Lateral("info --json"))["search_index_bytes"].get<uint64_t>(), fs::file_size(mapped));
   o = Lateral("search --json --explain --mode colbert 'tar archive'");
   ASSERT_EQ(o.exit_code, 0) << o.err;
   Json explained = JsonOf(o);
