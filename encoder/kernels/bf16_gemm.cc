@@ -19,6 +19,9 @@ namespace lateral::kernels {
 namespace {
 
 using internal::AlignedBuffer;
+using internal::AmxTileConfig;
+using internal::ForEachTask;
+using internal::FullAmxTileConfig;
 using internal::RoundUp;
 
 inline void StoreOut(float* y, bool accumulate, float v) { *y = accumulate ? *y + v : v; }
@@ -347,14 +350,6 @@ void Bf16GemmViaSgemm(const float* x, int64_t m, int64_t k, int64_t ldx, const u
 // tiles (16 rows x 32 values). Only whole 32-row weight blocks and k a
 // multiple of 32 run here; the caller sends the rest elsewhere. C is yᵀ, as
 // in the int8 AMX kernel. tmm0-3: C; tmm4-5: A; tmm6-7: B (each part in turn).
-struct alignas(64) AmxTileConfig {
-  uint8_t palette_id = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // parts[p] + block_bytes is the second activation block of part p.
 __attribute__((target("amx-tile,amx-bf16"))) void AmxBf16Block(const AmxTileConfig& config, const uint16_t* a,
                                                                 int64_t lda_bytes, const int8_t* const* parts,
@@ -437,11 +432,7 @@ void Bf16GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const uint16
       PackPairs16(rows_mid.data(), k, k, mid.data() + b * block_bytes);
     }
   });
-  AmxTileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.colsb[t] = 64;
-    config.rows[t] = 16;
-  }
+  const AmxTileConfig config = FullAmxTileConfig();
   // A task: 128 weight rows x an activation block whose two packed parts
   // (4k bytes a row) stay within about 1 MB of L2.
   constexpr int64_t kTaskRows = 128;
@@ -466,14 +457,7 @@ void Bf16GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const uint16
       }
     }
   };
-  const int64_t tasks = n_tasks * m_tasks;
-  if (tasks == 1 || tbb::this_task_arena::max_concurrency() <= 1) {
-    for (int64_t t = 0; t < tasks; ++t) task(t);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, tasks, 1), [&](const tbb::blocked_range<int64_t>& r) {
-    for (int64_t t = r.begin(); t < r.end(); ++t) task(t);
-  });
+  ForEachTask(n_tasks * m_tasks, task);
 }
 
 }  // namespace

@@ -13,6 +13,9 @@ namespace lateral::kernels {
 namespace {
 
 using internal::AlignedBuffer;
+using internal::AmxTileConfig;
+using internal::ForEachTask;
+using internal::FullAmxTileConfig;
 using internal::RoundUp;
 
 // q = round-half-even(v * inv), clamped to [-127, 127]; NaN maps to 0 (the
@@ -250,14 +253,6 @@ void TileAvx512(const uint8_t* xu, int64_t ldq, const float* xs, const Int8Matri
 // tmm0-3: C for 2 weight blocks x 2 activation blocks; tmm4-5: A; tmm6-7: B.
 constexpr int64_t kAmxMinRows = 16;
 
-struct alignas(64) AmxTileConfig {
-  uint8_t palette_id = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
 // c receives 4 tiles of 16 x 16 int32: tile 2 * wi + xi is weight block wi
 // against activation block xi.
 __attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const AmxTileConfig& config, const int8_t* a,
@@ -338,11 +333,7 @@ void Int8GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Ma
       PackRows16(rows.data(), ldq, packed.data() + b * groups * 64);
     }
   });
-  AmxTileConfig config;
-  for (int t = 0; t < 8; ++t) {
-    config.colsb[t] = 64;
-    config.rows[t] = 16;
-  }
+  const AmxTileConfig config = FullAmxTileConfig();
   // A task is 128 weight rows x 256 activation rows: the activation block
   // (256 x stride bytes packed) stays in L2 across the four 32-row weight
   // blocks, each weight block (32 x stride) in L1/L2 across eight 32-row
@@ -373,13 +364,7 @@ void Int8GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Ma
       }
     }
   };
-  if (n_blocks == 1 || tbb::this_task_arena::max_concurrency() <= 1) {
-    for (int64_t nb = 0; nb < n_blocks; ++nb) task(nb);
-    return;
-  }
-  tbb::parallel_for(tbb::blocked_range<int64_t>(0, n_blocks, 1), [&](const tbb::blocked_range<int64_t>& r) {
-    for (int64_t nb = r.begin(); nb < r.end(); ++nb) task(nb);
-  });
+  ForEachTask(n_blocks, task);
 }
 
 }  // namespace

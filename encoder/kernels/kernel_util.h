@@ -77,6 +77,39 @@ void RunTiles(int64_t m, int64_t n, int64_t k, TileFn&& tile) {
   });
 }
 
+// Runs task(t) for every t in [0, tasks): in the calling thread when there is
+// one task or one thread, else as oneTBB tasks of one each (each is large:
+// a block of output rows x columns).
+template <typename Task>
+void ForEachTask(int64_t tasks, Task&& task) {
+  if (tasks == 1 || tbb::this_task_arena::max_concurrency() <= 1) {
+    for (int64_t t = 0; t < tasks; ++t) task(t);
+    return;
+  }
+  tbb::parallel_for(tbb::blocked_range<int64_t>(0, tasks, 1), [&](const tbb::blocked_range<int64_t>& r) {
+    for (int64_t t = r.begin(); t < r.end(); ++t) task(t);
+  });
+}
+
+// The AMX tile configuration (palette 1) that the bf16 and int8 AMX kernels
+// load: all eight tiles 16 rows x 64 bytes (tmm0-3: C, tmm4-5: A, tmm6-7: B).
+struct alignas(64) AmxTileConfig {
+  uint8_t palette_id = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+inline AmxTileConfig FullAmxTileConfig() {
+  AmxTileConfig config;
+  for (int t = 0; t < 8; ++t) {
+    config.colsb[t] = 64;
+    config.rows[t] = 16;
+  }
+  return config;
+}
+
 // Runs body(r0, r1) over row ranges of [0, rows), in parallel when large.
 template <typename Body>
 void ForRowBlocks(int64_t rows, int64_t cols, Body&& body) {
