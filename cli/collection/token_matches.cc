@@ -4,7 +4,6 @@
 #include <limits>
 #include <memory>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
@@ -46,21 +45,14 @@ float Dot(const float* a, const float* b, int64_t dim) {
 absl::StatusOr<std::vector<PassageMatches>> MatchQueryTokens(const ColbertEncoder& encoder, const std::string& query,
                                                              absl::Span<const std::string> passages) {
   const Tokenizer& tokenizer = encoder.tokenizer();
-  const ColbertConfig& config = encoder.config();
-  // The skiplist as the encoder builds it: documents keep no vector for these.
-  absl::flat_hash_set<int32_t> skiplist;
-  for (const std::string& word : config.skiplist_words) {
-    if (std::optional<int32_t> id = tokenizer.TokenToId(word)) skiplist.insert(*id);
-  }
 
   LATERAL_ASSIGN_OR_RETURN(ColbertInput query_input, encoder.PrepareQuery(query));
   LATERAL_ASSIGN_OR_RETURN(std::vector<TokenEmbeddings> query_vectors, encoder.EncodeQueries({query}));
   const TokenEmbeddings& q = query_vectors[0];
-  // Query vectors: every position with expansion, else the attended ones.
   std::vector<int64_t> query_vector_of(query_input.ids.size(), -1);
   int64_t kept = 0;
   for (size_t t = 0; t < query_input.ids.size(); ++t) {
-    if (config.do_query_expansion || query_input.attention_mask[t]) query_vector_of[t] = kept++;
+    if (encoder.KeepsVector(query_input, t, /*is_query=*/true)) query_vector_of[t] = kept++;
   }
   if (kept != q.num_vectors || q.input_ids != query_input.ids) {
     return absl::InternalError(absl::StrCat("the query's ", q.num_vectors, " vectors do not map to its ",
@@ -74,10 +66,13 @@ absl::StatusOr<std::vector<PassageMatches>> MatchQueryTokens(const ColbertEncode
   const int64_t dim = q.dim;
   for (size_t p = 0; p < passages.size(); ++p) {
     const TokenEmbeddings& d = documents[p];
-    // Document vectors: attended (every) position not in the skiplist.
+    LATERAL_ASSIGN_OR_RETURN(ColbertInput document_input, encoder.PrepareDocument(passages[p]));
+    if (document_input.ids != d.input_ids) {
+      return absl::InternalError(absl::StrCat("passage ", p, ": its tokens differ from those it was encoded with"));
+    }
     std::vector<size_t> position_of_vector;
     for (size_t t = 0; t < d.input_ids.size(); ++t) {
-      if (!skiplist.contains(d.input_ids[t])) position_of_vector.push_back(t);
+      if (encoder.KeepsVector(document_input, t, /*is_query=*/false)) position_of_vector.push_back(t);
     }
     if (static_cast<int64_t>(position_of_vector.size()) != d.num_vectors) {
       return absl::InternalError(absl::StrCat("passage ", p, ": ", d.num_vectors, " vectors do not map to its ",

@@ -39,7 +39,7 @@ struct PassageMatches {
 };
 
 // Matches for each of `passages`. Fails only when encoding fails or the
-// encoder's token layout is not the one this code mirrors (an Internal error
+// encoder's token layout disagrees with its vectors (an Internal error
 // naming the mismatch).
 absl::StatusOr<std::vector<PassageMatches>> MatchQueryTokens(const ColbertEncoder& encoder, const std::string& query,
                                                              absl::Span<const std::string> passages);

@@ -100,6 +100,11 @@ ColbertInput ColbertEncoder::Prepare(std::vector<int32_t> ids, bool is_query) co
   return {std::move(ids), std::move(mask)};
 }
 
+bool ColbertEncoder::KeepsVector(const ColbertInput& input, size_t t, bool is_query) const {
+  if (is_query && config_.do_query_expansion) return true;
+  return input.attention_mask[t] && (is_query || !skiplist_ids_.contains(input.ids[t]));
+}
+
 absl::StatusOr<ColbertInput> ColbertEncoder::PrepareQuery(std::string_view text) const {
   LATERAL_ASSIGN_OR_RETURN(std::vector<int32_t> ids, tokenizer_->Encode(text, /*add_special_tokens=*/true));
   return Prepare(std::move(ids), /*is_query=*/true);
@@ -164,9 +169,7 @@ absl::StatusOr<std::vector<TokenEmbeddings>> ColbertEncoder::Encode(absl::Span<c
       for (size_t t = 0; t < in.ids.size(); ++t) {
         // Queries with expansion keep every vector; otherwise real tokens only,
         // and documents also drop skiplist tokens (punctuation).
-        bool keep = is_query && config_.do_query_expansion;
-        if (!keep) keep = in.attention_mask[t] && (is_query || !skiplist_ids_.contains(in.ids[t]));
-        if (!keep) continue;
+        if (!KeepsVector(in, t, is_query)) continue;
         const float* row = projected.data() + (first + static_cast<int64_t>(t)) * dim;
         double norm = 0;
         for (int64_t k = 0; k < dim; ++k) norm += static_cast<double>(row[k]) * row[k];

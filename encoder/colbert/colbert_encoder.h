@@ -47,6 +47,12 @@ class ColbertEncoder {
   // queries expansion to query_length with masked pad tokens.
   absl::StatusOr<ColbertInput> PrepareQuery(std::string_view text) const;
   absl::StatusOr<ColbertInput> PrepareDocument(std::string_view text) const;
+  // Whether position t of a prepared input gets an output vector: every
+  // position of an expanded query, otherwise the attended ones, and for
+  // documents not the skiplist's tokens (punctuation). Encode* emit the kept
+  // positions' vectors in order; callers that map vectors back to tokens
+  // (search --explain) use this.
+  bool KeepsVector(const ColbertInput& input, size_t t, bool is_query) const;
 
   absl::StatusOr<std::vector<TokenEmbeddings>> EncodeQueries(absl::Span<const std::string> texts) const;
   absl::StatusOr<std::vector<TokenEmbeddings>> EncodeDocuments(absl::Span<const std::string> texts) const;
