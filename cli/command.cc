@@ -11,8 +11,8 @@ constexpr char kInterruptedPayload[] = "lateral.interrupted";
 const std::vector<Command>& AllCommands() {
   static const std::vector<Command>* commands = new std::vector<Command>{
       // Collections: what most people use.
-      InitCommand(), AddCommand(), SearchCommand(), LsCommand(), RmCommand(), InfoCommand(), ReindexCommand(),
-      EvalCommand(), PullCommand(),
+      InitCommand(), AddCommand(), SearchCommand(), AskCommand(), ChatCommand(), LsCommand(), RmCommand(), InfoCommand(),
+      ReindexCommand(), EvalCommand(), PullCommand(),
       // Models and raw stores: for inspecting and scripting the pieces.
       TokenizeCommand(), RunCommand(), GenerateCommand(), EncodeCommand(), ScoreCommand(), IndexCommand(),
       InspectCommand(),

@@ -49,6 +49,8 @@ Command LsCommand();
 Command InfoCommand();
 Command ReindexCommand();
 Command EvalCommand();
+Command AskCommand();
+Command ChatCommand();
 
 // Maps a failure to its exit code: InvalidArgument from flag checks is a
 // usage error only when the command marks it so (see UsageError).

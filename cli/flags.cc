@@ -13,6 +13,11 @@
 
 namespace lateral::cli {
 
+std::vector<std::string> ParsedFlags::GetAll(const std::string& name) const {
+  auto it = all_values_.find(name);
+  return it == all_values_.end() ? std::vector<std::string>() : it->second;
+}
+
 std::optional<std::string> ParsedFlags::Get(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
@@ -78,8 +83,10 @@ absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<FlagSpec>& specs, const
     }
     if (inline_value.has_value()) {
       parsed.values_[body] = *inline_value;
+      parsed.all_values_[body].push_back(*inline_value);
     } else if (i + 1 < args.size()) {
       parsed.values_[body] = args[++i];
+      parsed.all_values_[body].push_back(args[i]);
     } else {
       return absl::InvalidArgumentError(absl::StrCat("flag --", body, " needs a ", spec->value_name));
     }

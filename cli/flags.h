@@ -24,7 +24,10 @@ struct FlagSpec {
 class ParsedFlags {
  public:
   bool Has(const std::string& name) const { return values_.count(name) > 0; }
+  // The last value given (a flag given twice keeps the second).
   std::optional<std::string> Get(const std::string& name) const;
+  // Every value given, in order, for flags that may repeat (--stop A --stop B).
+  std::vector<std::string> GetAll(const std::string& name) const;
   std::string GetOr(const std::string& name, const std::string& fallback) const;
   absl::StatusOr<std::optional<int64_t>> GetInt(const std::string& name) const;
   absl::StatusOr<std::optional<double>> GetDouble(const std::string& name) const;
@@ -33,6 +36,7 @@ class ParsedFlags {
  private:
   friend absl::StatusOr<ParsedFlags> ParseFlags(const std::vector<FlagSpec>&, const std::vector<std::string>&);
   std::map<std::string, std::string> values_;
+  std::map<std::string, std::vector<std::string>> all_values_;
   std::vector<std::string> positional_;
 };
 

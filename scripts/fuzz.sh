@@ -15,6 +15,8 @@ for fuzzer in "$build"/tests/fuzz/*_fuzzer; do
   corpus="$root/tests/fuzz/corpus/$name"
   work="$(mktemp -d)"
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
+  # The chat-template test templates are seeds too (kept once, with the tests).
+  [ "$name" = chat_template ] && cp "$root"/tests/data/chat-template/templates/*.jinja "$work"/
   echo "== $name for ${seconds}s"
   "$fuzzer" -max_total_time="$seconds" -max_len=65536 "$work" 2>&1 | tail -3
   rm -rf "$work"

@@ -41,6 +41,10 @@ const std::map<std::string, Kind>& Schema() {
       {"search.colbert_weight", Kind::kDouble},
       {"search.lang", Kind::kString},
       {"output.color", Kind::kString},
+      {"answer.model", Kind::kString},
+      {"answer.precision", Kind::kString},
+      {"answer.max_tokens", Kind::kInt},
+      {"answer.passages", Kind::kInt},
   };
   return *schema;
 }
@@ -238,7 +242,7 @@ absl::StatusOr<ConfigEntries> ParseConfig(std::string_view text, const std::stri
       section = std::string(absl::StripAsciiWhitespace(absl::string_view(stripped.data() + 1, close - 1)));
       if (KnownKeys(section).empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(where, ": unknown section [", section, "] (known: model, ingest, search, output)"));
+            absl::StrCat(where, ": unknown section [", section, "] (known: model, ingest, search, output, answer)"));
       }
       if (end == text.size()) break;
       continue;
@@ -346,6 +350,11 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
   get_string("search.lang", s.lang);
   get_string("output.color", s.color);
   LATERAL_RETURN_IF_ERROR(one_of("output.color", s.color, {"auto", "always", "never"}));
+  get_string("answer.model", s.answer_model);
+  get_string("answer.precision", s.answer_precision);
+  LATERAL_RETURN_IF_ERROR(one_of("answer.precision", s.answer_precision, {"", "f32", "bf16", "int8"}));
+  LATERAL_RETURN_IF_ERROR(get_int("answer.max_tokens", s.answer_max_tokens, 0, 1 << 20));
+  LATERAL_RETURN_IF_ERROR(get_int("answer.passages", s.answer_passages, 1, 1000));
   if (s.overlap_tokens >= 0 && s.chunk_tokens > 0 && s.overlap_tokens >= s.chunk_tokens) {
     return absl::InvalidArgumentError(absl::StrCat(origin("ingest.overlap_tokens"),
                                                    " must be smaller than ingest.chunk_tokens"));
@@ -394,7 +403,12 @@ std::string DefaultCollectionConfig(const std::string& colbert_model) {
       "# fusion = \"rrf\"            # rrf | weighted\n"
       "# colbert_weight = 0.5\n\n"
       "[output]\n"
-      "# color = \"auto\"            # auto | always | never\n");
+      "# color = \"auto\"            # auto | always | never\n\n"
+      "[answer]                     # lateral ask / lateral chat\n"
+      "# model = \"LiquidAI/LFM2-1.2B-RAG\"   # the generative model: directory or hub id\n"
+      "# precision = \"\"           # f32 | bf16 | int8 for the generative model\n"
+      "# max_tokens = 0            # 0: generation_config.json's max_new_tokens, else 256\n"
+      "# passages = 5              # passages retrieved per question\n");
 }
 
 }  // namespace lateral::cli

@@ -67,6 +67,11 @@ struct Settings {
   std::string lang;                  // query language for stemming; "" = from the text's script
   // [output]
   std::string color = "auto";        // auto | always | never
+  // [answer]: lateral ask / lateral chat
+  std::string answer_model;          // generative model: directory or hub id; "" = none configured
+  std::string answer_precision;      // "" = the runtime's default, or f32 | bf16 | int8
+  int64_t answer_max_tokens = 0;     // 0 = generation_config.json's max_new_tokens (else 256)
+  int64_t answer_passages = 5;       // passages retrieved per question
 };
 
 // Applies `entries` over `settings` (values not in `entries` are left alone).

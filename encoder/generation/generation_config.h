@@ -27,8 +27,10 @@ struct GenerationSettings {
 };
 
 // Reads DIR/generation_config.json when present (do_sample, temperature, top_k,
-// top_p, min_p, repetition_penalty, max_new_tokens, eos_token_id) over the
-// defaults above; a missing file is not an error.
+// top_p, min_p, repetition_penalty, max_new_tokens, eos_token_id as one id or
+// a list) over the defaults above; a missing file or a null field keeps the
+// default; temperature 0 means greedy (LFM2.md §14: the Nanos ship it). A field of the
+// wrong type or out of range is an error naming the file and the field.
 absl::StatusOr<GenerationSettings> LoadGenerationSettings(const std::string& model_dir);
 
 }  // namespace lateral

@@ -1,5 +1,12 @@
 set(LATERAL_GENERATION_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/chat_template.cc
   ${CMAKE_CURRENT_LIST_DIR}/generation_config.cc
+  ${CMAKE_CURRENT_LIST_DIR}/generation_session.cc
   ${CMAKE_CURRENT_LIST_DIR}/generator.cc
+  ${CMAKE_CURRENT_LIST_DIR}/jinja/interpreter.cc
+  ${CMAKE_CURRENT_LIST_DIR}/jinja/parser.cc
+  ${CMAKE_CURRENT_LIST_DIR}/jinja/strings.cc
+  ${CMAKE_CURRENT_LIST_DIR}/jinja/value.cc
   ${CMAKE_CURRENT_LIST_DIR}/sampler.cc
+  ${CMAKE_CURRENT_LIST_DIR}/stop_strings.cc
 )
