@@ -458,14 +458,18 @@ void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_
   // Rows [0, m) are x, rows [m, 2m) what its one-part quantisation missed;
   // one call over both reads each weight once, which is what decode costs.
   const int64_t n = w.rows;
-  std::vector<float> stacked(static_cast<size_t>(2 * m * k)), parts(static_cast<size_t>(2 * m * n));
+  // Uninitialised scratch: every value is written before it is read.
+  AlignedBuffer<float> stacked(2 * m * k), parts(2 * m * n);
+  const bool vector = tier >= Tier::kAvx512;
   internal::ForRowBlocks(m, k, [&](int64_t r0, int64_t r1) {
     std::vector<int8_t> q(static_cast<size_t>(k));
     for (int64_t i = r0; i < r1; ++i) {
       const float* xi = x + i * ldx;
       float* whole = stacked.data() + i * k;
       float* rest = stacked.data() + (m + i) * k;
-      const float scale = QuantizeActivationRow(xi, k, q.data());
+      // Both quantisers give the same bits (one is the other vectorised).
+      const float scale = vector ? QuantizeRowAvx512(xi, k, /*offset=*/false, q.data())
+                                 : QuantizeActivationRow(xi, k, q.data());
       for (int64_t t = 0; t < k; ++t) {
         whole[t] = xi[t];
         rest[t] = xi[t] - scale * static_cast<float>(q[t]);
