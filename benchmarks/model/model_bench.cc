@@ -21,6 +21,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +31,12 @@
 #include "absl/strings/str_split.h"
 #include "benchmark/benchmark.h"
 #include "benchmarks/model/bench_util.h"
+#include "common/json.h"
 #include "common/safetensors.h"
+#include "common/status_macros.h"
+#include "encoder/colbert/colbert_encoder.h"
 #include "encoder/model/tensor_ops.h"
+#include "query/maxsim.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
 
@@ -54,6 +61,11 @@ struct Flags {
   int decode_steps = 128;    // llama-bench tg128
   std::vector<int> threads = {2, 1};
   std::string precision = "default";  // f32 | bf16 | int8 | default
+  // Retrieval agreement: a BEIR directory (corpus.jsonl, queries.jsonl) and
+  // how many of its passages and queries to encode.
+  std::string retrieval_corpus = "docs/sample-corpus";
+  int retrieval_documents = 400;
+  int retrieval_queries = 40;
 };
 
 // Plain read bandwidth of a 1 GiB buffer (larger than any cache), summed by
@@ -380,6 +392,99 @@ void BM_Accuracy(benchmark::State& state, std::string dir, Flags flags, bool cau
   if (causal) state.counters["greedy_prefix_equal"] = same;
 }
 
+// Reads the "text" field of the first `limit` lines of a JSON Lines file.
+absl::StatusOr<std::vector<std::string>> ReadTexts(const std::string& path, int limit) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::vector<std::string> texts;
+  std::string line;
+  for (int n = 1; static_cast<int>(texts.size()) < limit && std::getline(in, line); ++n) {
+    LATERAL_ASSIGN_OR_RETURN(Json object, ParseJson(line, absl::StrCat(path, ":", n)));
+    LATERAL_ASSIGN_OR_RETURN(std::string text, JsonObjectReader(object, absl::StrCat(path, ":", n)).GetString("text"));
+    texts.push_back(std::move(text));
+  }
+  return texts;
+}
+
+// The ColBERT side of issue 5's accuracy figures, on real multilingual text
+// (the repository's sample corpus) through the whole encoder (markers,
+// expansion, skiplist, 1_Dense head): per-token cosine of the output vectors
+// against the f32 path, and whether exhaustive MaxSim ranks the same top 10
+// passages for each query. The model's weights are random, so what the
+// rankings mean does not matter; whether a precision changes them does.
+void BM_Retrieval(benchmark::State& state, std::string dir, Flags flags) {
+  absl::StatusOr<std::vector<std::string>> docs =
+      ReadTexts(flags.retrieval_corpus + "/corpus.jsonl", flags.retrieval_documents);
+  absl::StatusOr<std::vector<std::string>> queries =
+      ReadTexts(flags.retrieval_corpus + "/queries.jsonl", flags.retrieval_queries);
+  if (!docs.ok() || !queries.ok()) {
+    state.SkipWithError((docs.ok() ? queries.status() : docs.status()).ToString().c_str());
+    return;
+  }
+  const std::optional<Precision> precision =
+      flags.precision == "default" ? std::nullopt : std::optional<Precision>(*ParsePrecision(flags.precision));
+  auto fast = ColbertEncoder::Load(dir, precision);
+  auto reference = ColbertEncoder::Load(dir, Precision::kF32);
+  if (!fast.ok() || !reference.ok()) {
+    state.SkipWithError((fast.ok() ? reference.status() : fast.status()).ToString().c_str());
+    return;
+  }
+  constexpr int kTop = 10;
+  double min_cos = 1, sum_cos = 0, overlap_sum = 0;
+  int64_t vectors = 0;
+  int same_top = 0;
+  for (auto _ : state) {
+    auto encode = [&](const ColbertEncoder& e, const std::vector<std::string>& texts, bool query) {
+      return query ? e.EncodeQueries(texts) : e.EncodeDocuments(texts);
+    };
+    auto fd = encode(**fast, *docs, false), rd = encode(**reference, *docs, false);
+    auto fq = encode(**fast, *queries, true), rq = encode(**reference, *queries, true);
+    if (!fd.ok() || !rd.ok() || !fq.ok() || !rq.ok()) {
+      state.SkipWithError("encoding failed");
+      return;
+    }
+    auto compare = [&](const std::vector<TokenEmbeddings>& a, const std::vector<TokenEmbeddings>& b) {
+      for (size_t i = 0; i < a.size(); ++i) {
+        for (int64_t r = 0; r < std::min(a[i].num_vectors, b[i].num_vectors); ++r) {
+          double dot = 0;
+          for (int64_t j = 0; j < a[i].dim; ++j) dot += double{a[i].vectors[r * a[i].dim + j]} * b[i].vectors[r * b[i].dim + j];
+          min_cos = std::min(min_cos, dot);  // both unit length
+          sum_cos += dot;
+          ++vectors;
+        }
+      }
+    };
+    compare(*fd, *rd);
+    compare(*fq, *rq);
+    auto top = [&](const std::vector<TokenEmbeddings>& q, const std::vector<TokenEmbeddings>& d, size_t qi) {
+      std::vector<std::pair<float, int>> scored;
+      const TokenMatrix query{q[qi].vectors.data(), q[qi].num_vectors, q[qi].dim};
+      for (size_t di = 0; di < d.size(); ++di) {
+        scored.push_back({-NaiveMaxSim(query, {d[di].vectors.data(), d[di].num_vectors, d[di].dim}), static_cast<int>(di)});
+      }
+      std::partial_sort(scored.begin(), scored.begin() + kTop, scored.end());
+      std::vector<int> ids;
+      for (int i = 0; i < kTop; ++i) ids.push_back(scored[i].second);
+      return ids;
+    };
+    for (size_t qi = 0; qi < queries->size(); ++qi) {
+      std::vector<int> a = top(*fq, *fd, qi), b = top(*rq, *rd, qi);
+      same_top += a == b;
+      std::sort(a.begin(), a.end());
+      std::sort(b.begin(), b.end());
+      std::vector<int> both;
+      std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(both));
+      overlap_sum += static_cast<double>(both.size()) / kTop;
+    }
+  }
+  state.counters["min_cosine"] = min_cos;
+  state.counters["mean_cosine"] = vectors > 0 ? sum_cos / vectors : 0;
+  state.counters["vectors_compared"] = static_cast<double>(vectors);
+  state.counters["queries"] = static_cast<double>(queries->size());
+  state.counters["same_top10_ranking"] = same_top;
+  state.counters["mean_top10_overlap"] = queries->empty() ? 0 : overlap_sum / queries->size();
+}
+
 std::string BaseName(const std::string& dir) {
   std::string trimmed = dir;
   while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
@@ -408,6 +513,10 @@ void RegisterAll(const Flags& flags) {
     }
     benchmark::RegisterBenchmark(absl::StrCat("Accuracy/", BaseName(dir), suffix).c_str(), BM_Accuracy, dir,
                                  flags, false)
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(1);
+    benchmark::RegisterBenchmark(absl::StrCat("Retrieval/", BaseName(dir), suffix).c_str(), BM_Retrieval, dir,
+                                 flags)
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
   }
@@ -485,6 +594,12 @@ Flags ParseFlags(int* argc, char** argv) {
       flags.decode_steps = std::max(1, std::atoi(value.c_str()));
     } else if (key == "--precision") {
       flags.precision = value;
+    } else if (key == "--retrieval_corpus") {
+      flags.retrieval_corpus = value;
+    } else if (key == "--retrieval_documents") {
+      flags.retrieval_documents = std::max(1, std::atoi(value.c_str()));
+    } else if (key == "--retrieval_queries") {
+      flags.retrieval_queries = std::max(1, std::atoi(value.c_str()));
     } else if (key == "--threads") {
       flags.threads = ParseIntList(value);
     } else {

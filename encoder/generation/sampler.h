@@ -19,8 +19,13 @@ class Sampler {
   // `logits` is modified; `history` is every token so far (prompt included),
   // for the repetition penalty.
   int32_t Next(absl::Span<float> logits, absl::Span<const int32_t> history);
+  // The same choice by sorting the whole vocabulary every time: the oracle
+  // that Next's min-p shortcut is tested against.
+  int32_t NextBySortingAll(absl::Span<float> logits, absl::Span<const int32_t> history);
 
  private:
+  void ApplyRepetitionPenalty(absl::Span<float> logits, absl::Span<const int32_t> history) const;
+
   SamplingSettings settings_;
   std::mt19937_64 rng_;
 };

@@ -396,10 +396,18 @@ float QuantizeActivationRow(const float* x, int64_t cols, int8_t* q) {
   return QuantizeRow(cols, [&](int64_t t) { return x[t]; }, q);
 }
 
-void Int8Gemm(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Matrix& w, float* y,
-              int64_t ldy, bool accumulate) {
-  if (m <= 0 || w.rows <= 0) return;
-  tier = std::min(tier, SupportedTier());
+Int8Activations DefaultInt8Activations() {
+  static const Int8Activations mode = [] {
+    const char* env = std::getenv("LATERAL_INT8_ACTIVATIONS");
+    return env != nullptr && std::string_view(env) == "one" ? Int8Activations::kOnePart : Int8Activations::kTwoParts;
+  }();
+  return mode;
+}
+
+namespace {
+
+void Int8GemmOnePart(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Matrix& w, float* y,
+                     int64_t ldy, bool accumulate) {
   const int64_t n = w.rows, ldq = w.stride;
   if (tier == Tier::kAmx && m >= kAmxMinRows) {
     Int8GemmAmx(x, m, k, ldx, w, y, ldy, accumulate);
@@ -433,6 +441,51 @@ void Int8Gemm(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, cons
       case Tier::kPortable:
         TilePortable(xq.data(), ldq, xs.data(), w, y, ldy, accumulate, m0, m1, n0, n1);
         break;
+    }
+  });
+}
+
+}  // namespace
+
+void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_t k, int64_t ldx,
+              const Int8Matrix& w, float* y, int64_t ldy, bool accumulate) {
+  if (m <= 0 || w.rows <= 0) return;
+  tier = std::min(tier, SupportedTier());
+  if (mode == Int8Activations::kOnePart) {
+    Int8GemmOnePart(tier, x, m, k, ldx, w, y, ldy, accumulate);
+    return;
+  }
+  // Rows [0, m) are x, rows [m, 2m) what its one-part quantisation missed;
+  // one call over both reads each weight once, which is what decode costs.
+  const int64_t n = w.rows;
+  // Uninitialised scratch: every value is written before it is read.
+  AlignedBuffer<float> stacked(2 * m * k), parts(2 * m * n);
+  const bool vector = tier >= Tier::kAvx512;
+  internal::ForRowBlocks(m, k, [&](int64_t r0, int64_t r1) {
+    std::vector<int8_t> q(static_cast<size_t>(k));
+    for (int64_t i = r0; i < r1; ++i) {
+      const float* xi = x + i * ldx;
+      float* whole = stacked.data() + i * k;
+      float* rest = stacked.data() + (m + i) * k;
+      // Both quantisers give the same bits (one is the other vectorised).
+      const float scale = vector ? QuantizeRowAvx512(xi, k, /*offset=*/false, q.data())
+                                 : QuantizeActivationRow(xi, k, q.data());
+      for (int64_t t = 0; t < k; ++t) {
+        whole[t] = xi[t];
+        rest[t] = xi[t] - scale * static_cast<float>(q[t]);
+      }
+    }
+  });
+  Int8GemmOnePart(tier, stacked.data(), 2 * m, k, k, w, parts.data(), n, /*accumulate=*/false);
+  internal::ForRowBlocks(m, n, [&](int64_t r0, int64_t r1) {
+    for (int64_t i = r0; i < r1; ++i) {
+      const float* first = parts.data() + i * n;
+      const float* second = parts.data() + (m + i) * n;
+      float* out = y + i * ldy;
+      for (int64_t j = 0; j < n; ++j) {
+        const float v = first[j] + second[j];
+        out[j] = accumulate ? out[j] + v : v;
+      }
     }
   });
 }

@@ -33,14 +33,22 @@ void ReferenceBf16Gemm(const float* x, int64_t m, int64_t k, const uint16_t* w, 
   }
 }
 
-void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y) {
-  std::vector<int8_t> q(k);
+void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y, Int8Activations mode) {
+  std::vector<int8_t> q(k), qr(k);
+  std::vector<float> rest(k);
   for (int64_t i = 0; i < m; ++i) {
     const float sx = QuantizeActivationRow(x + i * k, k, q.data());
+    for (int64_t t = 0; t < k; ++t) rest[t] = x[i * k + t] - sx * static_cast<float>(q[t]);
+    const float sr = QuantizeActivationRow(rest.data(), k, qr.data());
     for (int64_t j = 0; j < w.rows; ++j) {
-      int64_t dot = 0;
-      for (int64_t t = 0; t < k; ++t) dot += int64_t{q[t]} * w.values[j * w.stride + t];
-      y[i * w.rows + j] = static_cast<float>(dot) * sx * w.scales[j];
+      int64_t dot = 0, dot_rest = 0;
+      for (int64_t t = 0; t < k; ++t) {
+        dot += int64_t{q[t]} * w.values[j * w.stride + t];
+        dot_rest += int64_t{qr[t]} * w.values[j * w.stride + t];
+      }
+      const float first = static_cast<float>(dot) * sx * w.scales[j];
+      y[i * w.rows + j] =
+          mode == Int8Activations::kOnePart ? first : first + static_cast<float>(dot_rest) * sr * w.scales[j];
     }
   }
 }

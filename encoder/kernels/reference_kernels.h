@@ -16,7 +16,7 @@ void ReferenceF32Gemm(const float* x, int64_t m, int64_t k, const float* w, int6
 // the activation form of `mode` (bf16_gemm.h): x, bf16(x), or hi + lo.
 void ReferenceBf16Gemm(const float* x, int64_t m, int64_t k, const uint16_t* w, int64_t n, float* y,
                        Bf16Activations mode);
-// The int8 product as Int8Gemm defines it, with a 64-bit integer sum.
-void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y);
+// The int8 product as Int8Gemm defines it for `mode`, with 64-bit integer sums.
+void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y, Int8Activations mode);
 
 }  // namespace lateral::kernels

@@ -6,7 +6,9 @@
 // decode is the same call with one token; document encoding is prefill of
 // many sequences at once. Tokens of all sequences share each matrix product,
 // while convolution and attention stay within each sequence, so sequences of
-// different lengths batch without padding.
+// different lengths batch without padding. A large batch of sequences runs
+// as several passes of whole sequences (kRowsPerPass), which callers see only
+// through the observer.
 //
 // Thread-safe for concurrent Forward calls on distinct states.
 #pragma once
@@ -36,7 +38,8 @@ struct SequenceInput {
   absl::Span<const uint8_t> mask;
 };
 
-// Called with the residual stream of the new tokens of the whole batch:
+// Called with the residual stream of the new tokens of one pass (the whole
+// batch, unless Forward split it into passes: then once per pass, in order):
 // layer -1 after the embedding lookup, 0..n-1 after each layer, and
 // num_layers after the final norm. For debugging tools.
 using LayerObserver =
@@ -89,6 +92,13 @@ class Lfm2Model {
 
   SequenceState NewState() const { return SequenceState(config_); }
 
+  // A batch of many sequences runs as consecutive passes of whole sequences
+  // with about this many tokens each: one pass over 64 documents of 256 tokens
+  // streamed each matrix product's activations (hundreds of MB) from memory
+  // once per weight panel and encoded at about half the rate of 256-token
+  // passes, whose activations stay in cache (benchmarks/RESULTS.md, issue 5).
+  static constexpr int64_t kRowsPerPass = 256;
+
   absl::StatusOr<ForwardResult> Forward(absl::Span<const SequenceInput> batch,
                                         const ForwardOptions& options) const;
 
@@ -96,6 +106,9 @@ class Lfm2Model {
   Lfm2Model(ModelConfig config, ModelWeights weights, ModelLoadOptions options);
 
   struct Batch;  // per-call bookkeeping, defined in the .cc
+  absl::Status CheckInputs(absl::Span<const SequenceInput> inputs, const ForwardOptions& options) const;
+  // One pass over inputs CheckInputs accepted.
+  ForwardResult ForwardPass(absl::Span<const SequenceInput> inputs, const ForwardOptions& options) const;
   void ShortConvLayer(int layer, Batch& batch, const float* normed, float* out) const;
   void AttentionLayer(int layer, Batch& batch, const float* normed, float* out) const;
   void DenseFeedForward(const FeedForwardWeights& w, int64_t ffn_size, const float* normed,

@@ -1,6 +1,7 @@
 #include "encoder/generation/sampler.h"
 
 #include <map>
+#include <random>
 #include <set>
 
 #include "gtest/gtest.h"
@@ -85,6 +86,48 @@ TEST(SamplerTest, SameSeedSameDraws) {
     seen.insert(ta);
   }
   EXPECT_GT(seen.size(), 2u) << "sampling at temperature 1 must vary";
+}
+
+// Next sorts only the tokens min-p can keep; NextBySortingAll sorts the whole
+// vocabulary. For the same seed they must draw the same tokens, whatever the
+// combination of filters, with a vocabulary the size of LFM2's and logits
+// spread like a language model's (a few strong candidates, a long tail).
+TEST(SamplerTest, MinPShortcutDrawsWhatSortingEverythingDraws) {
+  std::mt19937_64 gen(7);
+  std::normal_distribution<float> normal(0.0f, 2.5f);
+  const int vocab = 65536;
+  std::vector<int32_t> history = {5, 17, 17, 900, 65535};
+  int settings_tried = 0;
+  for (float temperature : {0.3f, 1.0f}) {
+    for (float min_p : {0.15f, 0.02f, 0.0f}) {
+      for (float top_p : {1.0f, 0.9f}) {
+        for (int top_k : {0, 40}) {
+          SamplingSettings s;
+          s.temperature = temperature;
+          s.min_p = min_p;
+          s.top_p = top_p;
+          s.top_k = top_k;
+          s.repetition_penalty = 1.05f;
+          s.seed = 1234 + settings_tried++;
+          Sampler fast(s), oracle(s);
+          std::set<int32_t> seen;
+          for (int draw = 0; draw < 25; ++draw) {
+            std::vector<float> logits(vocab);
+            for (float& l : logits) l = normal(gen);
+            // Strong candidates, closely spaced so that many sit near min-p's cut.
+            for (int i = 0; i < 60; ++i) logits[(draw * 977 + i * 131) % vocab] = 12.0f - 0.05f * i;
+            std::vector<float> copy = logits;
+            const int32_t a = fast.Next(absl::MakeSpan(logits), history);
+            const int32_t b = oracle.NextBySortingAll(absl::MakeSpan(copy), history);
+            ASSERT_EQ(a, b) << "temperature " << temperature << " min_p " << min_p << " top_p " << top_p
+                            << " top_k " << top_k << " draw " << draw;
+            seen.insert(a);
+          }
+          EXPECT_GT(seen.size(), 1u) << "the draws must vary for the comparison to mean something";
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

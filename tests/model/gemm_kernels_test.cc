@@ -203,9 +203,10 @@ TEST(Int8GemmTest, WeightQuantisationIsIdenticalAtEveryTier) {
 }
 
 TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
+  for (Int8Activations mode : {Int8Activations::kOnePart, Int8Activations::kTwoParts}) {
   for (Tier tier : AvailableTiers()) {
     for (const Shape& s : kShapes) {
-      SCOPED_TRACE(Name(tier, s));
+      SCOPED_TRACE(Name(tier, s) + (mode == Int8Activations::kOnePart ? " one part" : " two parts"));
       const int64_t ldx = s.k + 1, ldy = s.n + 3;
       std::vector<float> x_dense = RandomVector(s.m * s.k, 31 + s.m);
       if (s.m > 2) {
@@ -217,16 +218,25 @@ TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
         for (int64_t t = 0; t < s.k; ++t) x[i * ldx + t] = x_dense[i * s.k + t];
       const Int8Matrix q = QuantizeInt8(w.data(), s.n, s.k, s.k);
       std::vector<float> ref(s.m * s.n), exact(s.m * s.n);
-      ReferenceInt8Gemm(x_dense.data(), s.m, s.k, q, ref.data());
+      ReferenceInt8Gemm(x_dense.data(), s.m, s.k, q, ref.data(), mode);
       ReferenceF32Gemm(x_dense.data(), s.m, s.k, w.data(), s.n, exact.data());
-      std::vector<float> xs(s.m);
+      // Largest error of the activations as the mode quantises them: half a
+      // step of the row (one part) or of what the row's step missed (two).
+      std::vector<float> dx(s.m);
       std::vector<int8_t> scratch(s.k);
-      for (int64_t i = 0; i < s.m; ++i) xs[i] = QuantizeActivationRow(x_dense.data() + i * s.k, s.k, scratch.data());
+      std::vector<float> rest(s.k);
+      for (int64_t i = 0; i < s.m; ++i) {
+        const float* row = x_dense.data() + i * s.k;
+        const float scale = QuantizeActivationRow(row, s.k, scratch.data());
+        for (int64_t t = 0; t < s.k; ++t) rest[t] = row[t] - scale * static_cast<float>(scratch[t]);
+        dx[i] = mode == Int8Activations::kOnePart ? scale / 2
+                                                  : QuantizeActivationRow(rest.data(), s.k, scratch.data()) / 2;
+      }
 
       const std::vector<float> y0 = RandomVector(s.m * ldy, 9);
       for (bool accumulate : {false, true}) {
         std::vector<float> y = y0;
-        Int8Gemm(tier, x.data(), s.m, s.k, ldx, q, y.data(), ldy, accumulate);
+        Int8Gemm(tier, mode, x.data(), s.m, s.k, ldx, q, y.data(), ldy, accumulate);
         for (int64_t i = 0; i < s.m; ++i) {
           for (int64_t j = 0; j < s.n; ++j) {
             const float got = y[i * ldy + j];
@@ -238,11 +248,11 @@ TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
               ASSERT_NEAR(got, want, 4e-7 * (std::fabs(y0[i * ldy + j]) + std::fabs(ref[i * s.n + j])))
                   << "i=" << i << " j=" << j;
             }
-            // |x w - x̂ ŵ| <= Σ |x| dw + dx |w| + dx dw, dx = s_i / 2, dw = s_j / 2.
+            // |x w - x̂ ŵ| <= Σ |x| dw + dx |w| + dx dw, dw = s_j / 2.
             double bound = 0.0;
-            const double dx = xs[i] / 2, dw = q.scales[j] / 2;
+            const double dw = q.scales[j] / 2;
             for (int64_t t = 0; t < s.k; ++t) {
-              bound += std::fabs(x_dense[i * s.k + t]) * dw + dx * std::fabs(w[j * s.k + t]) + dx * dw;
+              bound += std::fabs(x_dense[i * s.k + t]) * dw + dx[i] * std::fabs(w[j * s.k + t]) + dx[i] * dw;
             }
             const double base = accumulate ? y0[i * ldy + j] : 0.0;
             ASSERT_NEAR(got, base + exact[i * s.n + j], bound * 1.001 + 1e-5 * (std::fabs(base) + 1e-3))
@@ -253,6 +263,30 @@ TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
       }
     }
   }
+  }
+}
+
+// Two parts must shrink the error to what the weights alone leave: against
+// the product with exactly dequantised weights (ŵ), the one-part result errs
+// by the activations' rounding, the two-part one by about 1/127 of that.
+TEST(Int8GemmTest, TwoPartActivationsLeaveOnlyTheWeightsError) {
+  const int64_t m = 24, n = 48, k = 256;
+  const std::vector<float> x = RandomVector(m * k, 5), w = RandomVector(n * k, 6, 0.05f);
+  const Int8Matrix q = QuantizeInt8(w.data(), n, k, k);
+  std::vector<float> dequantised(n * k);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t t = 0; t < k; ++t) dequantised[j * k + t] = q.values[j * q.stride + t] * q.scales[j];
+  std::vector<float> want(m * n), one(m * n), two(m * n);
+  ReferenceF32Gemm(x.data(), m, k, dequantised.data(), n, want.data());
+  Int8Gemm(ActiveTier(), Int8Activations::kOnePart, x.data(), m, k, k, q, one.data(), n, false);
+  Int8Gemm(ActiveTier(), Int8Activations::kTwoParts, x.data(), m, k, k, q, two.data(), n, false);
+  double err_one = 0, err_two = 0;
+  for (int64_t i = 0; i < m * n; ++i) {
+    err_one += std::pow(one[i] - want[i], 2);
+    err_two += std::pow(two[i] - want[i], 2);
+  }
+  EXPECT_GT(err_one, 0.0);
+  EXPECT_LT(std::sqrt(err_two), std::sqrt(err_one) / 50);
 }
 
 TEST(Int8GemmTest, NonFiniteActivationsGiveNaNNotGarbage) {
@@ -263,10 +297,12 @@ TEST(Int8GemmTest, NonFiniteActivationsGiveNaNNotGarbage) {
   x[3] = std::numeric_limits<float>::infinity();
   for (Tier tier : AvailableTiers()) {
     std::vector<float> y(2 * n);
-    Int8Gemm(tier, x.data(), 2, k, k, q, y.data(), n, false);
-    for (int64_t j = 0; j < n; ++j) {
-      EXPECT_TRUE(std::isnan(y[j])) << TierName(tier);
-      EXPECT_TRUE(std::isfinite(y[n + j])) << TierName(tier);
+    for (Int8Activations mode : {Int8Activations::kOnePart, Int8Activations::kTwoParts}) {
+      Int8Gemm(tier, mode, x.data(), 2, k, k, q, y.data(), n, false);
+      for (int64_t j = 0; j < n; ++j) {
+        EXPECT_TRUE(std::isnan(y[j])) << TierName(tier);
+        EXPECT_TRUE(std::isfinite(y[n + j])) << TierName(tier);
+      }
     }
   }
 }

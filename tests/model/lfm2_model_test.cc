@@ -170,6 +170,56 @@ TEST_P(ModelFixtureTest, BatchOfSequencesEqualsSeparateRuns) {
   }
 }
 
+// A batch with more tokens than one pass (Lfm2Model::kRowsPerPass) runs as
+// several passes of whole sequences; the caller must not see the seams: rows,
+// offsets, logits and the states' positions are those of separate runs. One
+// sequence is longer than a pass on its own.
+TEST_P(ModelFixtureTest, BatchLargerThanOnePassEqualsSeparateRuns) {
+  std::vector<std::vector<int32_t>> all;
+  int64_t total = 0;
+  for (int i = 0; total <= 3 * Lfm2Model::kRowsPerPass; ++i) {
+    std::vector<int32_t> ids = Ids(i % margins_.size());
+    if (i == 5) {  // one sequence longer than a pass
+      std::vector<int32_t> longer;
+      while (static_cast<int64_t>(longer.size()) <= Lfm2Model::kRowsPerPass) {
+        longer.insert(longer.end(), ids.begin(), ids.end());
+      }
+      ids = longer;
+    }
+    total += static_cast<int64_t>(ids.size());
+    all.push_back(std::move(ids));
+  }
+  for (const auto& [model, tolerance] : PathsToCompare()) {
+    SCOPED_TRACE(PrecisionName(model->precision()));
+    std::vector<SequenceState> states;
+    for (size_t c = 0; c < all.size(); ++c) states.push_back(model->NewState());
+    std::vector<SequenceInput> inputs;
+    for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
+    ForwardOptions options;
+    options.return_last_logits = true;
+    int passes = 0;
+    options.observer = [&](int layer, const float*, int64_t, int64_t) { passes += layer == -1; };
+    auto batch = model->Forward(inputs, options);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    EXPECT_GE(passes, 3);
+    const int64_t hidden = model->config().hidden_size, vocab = model->config().vocab_size;
+    ASSERT_EQ(batch->row_offsets.size(), all.size() + 1);
+    EXPECT_EQ(batch->row_offsets.back(), total);
+    ASSERT_EQ(batch->hidden_states.size(), static_cast<size_t>(total * hidden));
+    ASSERT_EQ(batch->last_logits.size(), all.size() * vocab);
+    for (size_t c = 0; c < all.size(); ++c) {
+      EXPECT_EQ(states[c].position(), static_cast<int64_t>(all[c].size()));
+      ForwardResult single = Run(all[c], true, nullptr, model);
+      std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
+                              batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
+      EXPECT_TRUE(AllClose(rows, single.hidden_states, tolerance)) << "sequence " << c;
+      std::vector<float> logits(batch->last_logits.begin() + c * vocab,
+                                batch->last_logits.begin() + (c + 1) * vocab);
+      EXPECT_TRUE(AllClose(logits, single.last_logits, tolerance)) << "sequence " << c;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixtureTest,
                          ::testing::Values("lfm2-tiny", "lfm2moe-tiny", "lfm2-check", "lfm2moe-check",
                                            "lfm2-tiny-f16"),
