@@ -111,6 +111,7 @@ absl::Status Run(const ParsedFlags& flags) {
               << " new tokens\n";
   }
   GenerationSession session(*setup.model.model);
+  session.set_max_snapshots(0);  // one question: no later turn resumes from a snapshot
   answer::AnswerStream stream(*setup.model.tokenizer, setup.stop_strings);
   auto on_token = [&](int32_t token) {
     std::string text = stream.Push(token);

@@ -95,32 +95,63 @@ absl::StatusOr<ForwardResult> Lfm2Model::Forward(absl::Span<const SequenceInput>
   LATERAL_RETURN_IF_ERROR(CheckInputs(inputs, options));
   int64_t total_rows = 0;
   for (const SequenceInput& in : inputs) total_rows += static_cast<int64_t>(in.ids.size());
-  if (inputs.size() <= 1 || total_rows <= kRowsPerPass) return ForwardPass(inputs, options);
+  if (total_rows <= kRowsPerPass) return ForwardPass(inputs, options, {});
 
-  // Many sequences: consecutive groups of whole sequences, about kRowsPerPass
-  // tokens each, one pass per group. Results are the same as one pass
-  // (sequences never interact); only the activations' cache footprint shrinks.
+  // Passes of at most kRowsPerPass tokens: short sequences grouped whole,
+  // long ones cut into consecutive pieces. A piece of kRowsPerPass tokens
+  // fills a pass alone, so two pieces of one sequence never share a pass and
+  // each piece runs on the state its predecessor left. Results are those of
+  // one pass up to summation order (the same holds for chunked prefill);
+  // only the activations' cache footprint shrinks.
+  const int64_t hidden = config_.hidden_size, vocab = config_.vocab_size;
+  std::vector<std::vector<float>> rows_of(inputs.size());
   ForwardResult merged;
-  merged.row_offsets.push_back(0);
-  size_t begin = 0;
-  while (begin < inputs.size()) {
-    size_t end = begin + 1;
-    int64_t rows = static_cast<int64_t>(inputs[begin].ids.size());
-    while (end < inputs.size() && rows + static_cast<int64_t>(inputs[end].ids.size()) <= kRowsPerPass) {
-      rows += static_cast<int64_t>(inputs[end].ids.size());
-      ++end;
+  if (options.return_last_logits) merged.last_logits.resize(inputs.size() * vocab);
+  std::vector<SequenceInput> pass;
+  std::vector<size_t> owner;
+  std::vector<uint8_t> last_piece;  // logits only for a sequence's last piece
+  int64_t pass_rows = 0;
+  auto run_pass = [&] {
+    ForwardResult part = ForwardPass(pass, options, last_piece);
+    for (size_t i = 0; i < pass.size(); ++i) {
+      if (options.return_hidden_states) {
+        rows_of[owner[i]].insert(rows_of[owner[i]].end(), part.hidden_states.begin() + part.row_offsets[i] * hidden,
+                                 part.hidden_states.begin() + part.row_offsets[i + 1] * hidden);
+      }
+      if (options.return_last_logits && last_piece[i]) {
+        std::copy(part.last_logits.begin() + i * vocab, part.last_logits.begin() + (i + 1) * vocab,
+                  merged.last_logits.begin() + owner[i] * vocab);
+      }
     }
-    ForwardResult part = ForwardPass(inputs.subspan(begin, end - begin), options);
-    const int64_t base = merged.row_offsets.back();
-    for (size_t i = 1; i < part.row_offsets.size(); ++i) merged.row_offsets.push_back(base + part.row_offsets[i]);
-    merged.hidden_states.insert(merged.hidden_states.end(), part.hidden_states.begin(), part.hidden_states.end());
-    merged.last_logits.insert(merged.last_logits.end(), part.last_logits.begin(), part.last_logits.end());
-    begin = end;
+    pass.clear();
+    owner.clear();
+    last_piece.clear();
+    pass_rows = 0;
+  };
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    const SequenceInput& in = inputs[s];
+    const int64_t n = static_cast<int64_t>(in.ids.size());
+    for (int64_t begin = 0; begin < n; begin += kRowsPerPass) {
+      const int64_t count = std::min(kRowsPerPass, n - begin);
+      if (pass_rows + count > kRowsPerPass) run_pass();
+      pass.push_back({in.state, in.ids.subspan(begin, count),
+                      in.mask.empty() ? absl::Span<const uint8_t>() : in.mask.subspan(begin, count)});
+      owner.push_back(s);
+      last_piece.push_back(begin + count == n);
+      pass_rows += count;
+    }
+  }
+  if (!pass.empty()) run_pass();
+  merged.row_offsets.push_back(0);
+  for (size_t s = 0; s < inputs.size(); ++s) {
+    merged.row_offsets.push_back(merged.row_offsets.back() + static_cast<int64_t>(inputs[s].ids.size()));
+    merged.hidden_states.insert(merged.hidden_states.end(), rows_of[s].begin(), rows_of[s].end());
   }
   return merged;
 }
 
-ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, const ForwardOptions& options) const {
+ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, const ForwardOptions& options,
+                                     absl::Span<const uint8_t> logits_wanted) const {
   const int64_t hidden = config_.hidden_size;
   Batch batch;
   batch.inputs = inputs;
@@ -168,14 +199,27 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
   RmsNormRows(h.data(), rows, hidden, weights_.final_norm.data(), config_.norm_eps, h.data());
   if (options.observer) options.observer(config_.num_layers, h.data(), rows, hidden);
   if (options.return_last_logits) {
-    const int64_t n = static_cast<int64_t>(inputs.size());
-    std::vector<float> last(n * hidden);
+    // Rows of the sequences that want logits, then the LM head over those only
+    // (it reads the whole output embedding: 128 MB for the 350M shape in bf16).
+    const int64_t n = static_cast<int64_t>(inputs.size()), vocab = config_.vocab_size;
+    std::vector<int64_t> wanted;
     for (int64_t s = 0; s < n; ++s) {
-      const float* row = h.data() + (batch.offsets[s + 1] - 1) * hidden;
-      std::copy(row, row + hidden, last.data() + s * hidden);
+      if (logits_wanted.empty() || logits_wanted[s]) wanted.push_back(s);
     }
-    result.last_logits.resize(n * int64_t{config_.vocab_size});
-    MatMulTransposed(last.data(), n, hidden, weights_.output_embedding(), result.last_logits.data());
+    std::vector<float> last(wanted.size() * hidden), logits(wanted.size() * vocab);
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      const float* row = h.data() + (batch.offsets[wanted[i] + 1] - 1) * hidden;
+      std::copy(row, row + hidden, last.data() + i * hidden);
+    }
+    if (!wanted.empty()) {
+      MatMulTransposed(last.data(), static_cast<int64_t>(wanted.size()), hidden, weights_.output_embedding(),
+                       logits.data());
+    }
+    result.last_logits.assign(n * vocab, 0.0f);
+    for (size_t i = 0; i < wanted.size(); ++i) {
+      std::copy(logits.begin() + i * vocab, logits.begin() + (i + 1) * vocab,
+                result.last_logits.begin() + wanted[i] * vocab);
+    }
   }
   if (options.return_hidden_states) result.hidden_states = std::move(h);
   return result;

@@ -6,9 +6,9 @@
 // decode is the same call with one token; document encoding is prefill of
 // many sequences at once. Tokens of all sequences share each matrix product,
 // while convolution and attention stay within each sequence, so sequences of
-// different lengths batch without padding. A large batch of sequences runs
-// as several passes of whole sequences (kRowsPerPass), which callers see only
-// through the observer.
+// different lengths batch without padding. More than kRowsPerPass tokens run
+// as several passes (whole short sequences together, long ones in pieces),
+// which callers see only through the observer.
 //
 // Thread-safe for concurrent Forward calls on distinct states.
 #pragma once
@@ -92,11 +92,12 @@ class Lfm2Model {
 
   SequenceState NewState() const { return SequenceState(config_); }
 
-  // A batch of many sequences runs as consecutive passes of whole sequences
-  // with about this many tokens each: one pass over 64 documents of 256 tokens
-  // streamed each matrix product's activations (hundreds of MB) from memory
-  // once per weight panel and encoded at about half the rate of 256-token
-  // passes, whose activations stay in cache (benchmarks/RESULTS.md, issue 5).
+  // Forward runs at most this many tokens per pass: many sequences are
+  // grouped into passes of whole sequences, and a long one runs as
+  // consecutive pieces. One pass over 64 documents of 256 tokens streamed
+  // each matrix product's activations (hundreds of MB) from memory once per
+  // weight panel and encoded at about half the rate of 256-token passes,
+  // whose activations stay in cache (benchmarks/RESULTS.md, issue 5).
   static constexpr int64_t kRowsPerPass = 256;
 
   absl::StatusOr<ForwardResult> Forward(absl::Span<const SequenceInput> batch,
@@ -107,8 +108,11 @@ class Lfm2Model {
 
   struct Batch;  // per-call bookkeeping, defined in the .cc
   absl::Status CheckInputs(absl::Span<const SequenceInput> inputs, const ForwardOptions& options) const;
-  // One pass over inputs CheckInputs accepted.
-  ForwardResult ForwardPass(absl::Span<const SequenceInput> inputs, const ForwardOptions& options) const;
+  // One pass over inputs CheckInputs accepted. With last logits asked for,
+  // `logits_wanted` (one flag per input; empty = all) says whose are
+  // computed; the others' stay zero.
+  ForwardResult ForwardPass(absl::Span<const SequenceInput> inputs, const ForwardOptions& options,
+                            absl::Span<const uint8_t> logits_wanted) const;
   void ShortConvLayer(int layer, Batch& batch, const float* normed, float* out) const;
   void AttentionLayer(int layer, Batch& batch, const float* normed, float* out) const;
   void DenseFeedForward(const FeedForwardWeights& w, int64_t ffn_size, const float* normed,

@@ -170,6 +170,38 @@ TEST_P(ModelFixtureTest, BatchOfSequencesEqualsSeparateRuns) {
   }
 }
 
+// A single sequence longer than a pass runs as consecutive pieces on its own
+// state; token-by-token decode never splits anything, so it is the oracle.
+TEST_P(ModelFixtureTest, SequenceLongerThanOnePassEqualsTokenByTokenDecode) {
+  const std::vector<int32_t> base = Ids(margins_.size() - 1);
+  std::vector<int32_t> ids;
+  while (static_cast<int64_t>(ids.size()) < 2 * Lfm2Model::kRowsPerPass + 37) ids.insert(ids.end(), base.begin(), base.end());
+  for (const auto& [model, tolerance] : PathsToCompare()) {
+    SCOPED_TRACE(PrecisionName(model->precision()));
+    int passes = 0;
+    SequenceState full_state = model->NewState();
+    ForwardOptions options;
+    options.return_last_logits = true;
+    options.observer = [&](int layer, const float*, int64_t, int64_t) { passes += layer == -1; };
+    SequenceInput input{&full_state, ids, {}};
+    auto full = model->Forward({&input, 1}, options);
+    ASSERT_TRUE(full.ok()) << full.status();
+    EXPECT_EQ(passes, 3);
+    EXPECT_EQ(full_state.position(), static_cast<int64_t>(ids.size()));
+    const int64_t hidden = model->config().hidden_size;
+    ASSERT_EQ(full->hidden_states.size(), ids.size() * hidden);
+    SequenceState state = model->NewState();
+    std::vector<float> stitched;
+    ForwardResult step;
+    for (int32_t id : ids) {
+      step = Run({id}, true, &state, model);
+      stitched.insert(stitched.end(), step.hidden_states.begin(), step.hidden_states.end());
+    }
+    EXPECT_TRUE(AllClose(stitched, full->hidden_states, tolerance));
+    EXPECT_TRUE(AllClose(step.last_logits, full->last_logits, tolerance));
+  }
+}
+
 // A batch with more tokens than one pass (Lfm2Model::kRowsPerPass) runs as
 // several passes of whole sequences; the caller must not see the seams: rows,
 // offsets, logits and the states' positions are those of separate runs. One
