@@ -48,6 +48,7 @@ absl::Status Run(const ParsedFlags& flags) {
   GenerationSession session(*setup.model.model);
   std::vector<ChatMessage> history;  // user (documents included), assistant, ...
   std::string last_text;             // the last prompt's text and the answer as generated
+  std::vector<int32_t> last_ids;     // the tokens last_text is made of (prompt ids, then every generated id)
   bool said_bm25 = false;
   int turn = 0;
   std::string line;
@@ -63,6 +64,7 @@ absl::Status Run(const ParsedFlags& flags) {
       history.clear();
       session.Reset();
       last_text.clear();
+      last_ids.clear();
       if (json) {
         std::cout << Json{{"reset", true}}.dump() << "\n";
       } else {
@@ -97,16 +99,17 @@ absl::Status Run(const ParsedFlags& flags) {
                   << prompt.dropped_turns << " oldest turn(s))\n";
       }
     }
-    // Token ids: the session's own tokens (last prompt and answer as
-    // generated) when the new prompt continues them, else the prompt's
-    // canonical tokenisation. Re-tokenising the answer text may split it
-    // differently from how it was generated, which would cost reusing it.
+    // Token ids: the last prompt's ids and every token generated after them
+    // (the last one included: it was sampled but never fed to the model)
+    // when the new prompt continues that text, else the prompt's canonical
+    // tokenisation. Re-tokenising the answer text may split it differently
+    // from how it was generated, which would cost reusing it.
     std::vector<int32_t> ids = prompt.ids;
     if (!last_text.empty() && prompt.text.rfind(last_text, 0) == 0) {
       absl::StatusOr<std::vector<int32_t>> rest =
           setup.model.tokenizer->Encode(std::string_view(prompt.text).substr(last_text.size()), false);
       if (rest.ok()) {
-        std::vector<int32_t> continued(session.tokens().begin(), session.tokens().end());
+        std::vector<int32_t> continued = last_ids;
         continued.insert(continued.end(), rest->begin(), rest->end());
         if (static_cast<int64_t>(continued.size()) + request.answer_tokens <= setup.context_tokens) {
           ids = std::move(continued);
@@ -130,6 +133,8 @@ absl::Status Run(const ParsedFlags& flags) {
                              session.Generate(ids, setup.settings, on_token, should_stop));
     // The text the session's tokens decode to, for the next turn's check.
     last_text = absl::StrCat(prompt.text, setup.model.tokenizer->Decode(result.tokens, /*skip_special_tokens=*/false));
+    last_ids = ids;
+    last_ids.insert(last_ids.end(), result.tokens.begin(), result.tokens.end());
     std::string tail = stream.Finish();
     const SessionStats& stats = session.last_stats();
     const std::vector<answer::RetrievedPassage> supplied = prompt.Supplied();
@@ -171,7 +176,10 @@ absl::Status Run(const ParsedFlags& flags) {
                     {"decode_s", stats.decode_seconds},
                     {"decode_tokens_per_s", decode_rate}}},
                   {"interrupted", result.cancelled}};
-      if (flags.Has("show-prompt")) out["prompt"] = prompt.text;
+      if (flags.Has("show-prompt")) {
+        out["prompt"] = prompt.text;
+        out["prompt_ids"] = ids;
+      }
       std::cout << out.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
     } else {
       std::cout << tail << "\n";
@@ -188,8 +196,12 @@ absl::Status Run(const ParsedFlags& flags) {
           stats.decode_seconds, decode_rate);
     }
     if (result.cancelled) {
+      // Ctrl-C ends this answer, not the conversation: what was said so far
+      // stays in the history (and in the session's state) and the next line
+      // is read. Ctrl-C at the prompt ends the chat (the read is interrupted).
       if (!json) std::cout << "[interrupted]\n";
-      return Interrupted("interrupted: generation stopped by Ctrl-C");
+      std::cout.flush();
+      ClearInterruptRequest();
     }
     history.push_back({"user", prompt.user_message});
     history.push_back({"assistant", stream.text()});
@@ -210,7 +222,8 @@ Command ChatCommand() {
       "turns as context. Every turn retrieves its own passages (unless --no-retrieval). The model's state\n"
       "is kept between turns, so a turn processes only its own new tokens (--verbose shows how many were\n"
       "reused); when the conversation outgrows the context, the oldest turns are dropped (and it says so).\n"
-      "/reset starts over, /exit (or end of input) ends. --json prints one object per turn.\n\n"
+      "/reset starts over, /exit (or end of input) ends. --json prints one object per turn. Ctrl-C stops\n"
+      "the answer being written (the conversation goes on); at the prompt it ends the chat (exit 130).\n\n"
       "examples:\n"
       "  lateral chat --generator LiquidAI/LFM2-1.2B-RAG\n"
       "  printf 'what is BM25?\\nand ColBERT?\\n' | lateral chat --json --greedy\n",

@@ -25,4 +25,6 @@ ScopedInterruptHandler::~ScopedInterruptHandler() { sigaction(SIGINT, &g_previou
 
 bool InterruptRequested() { return g_interrupted != 0; }
 
+void ClearInterruptRequest() { g_interrupted = 0; }
+
 }  // namespace lateral::cli

@@ -18,5 +18,8 @@ class ScopedInterruptHandler {
 
 // True once SIGINT arrived under a ScopedInterruptHandler (until the next one is made).
 bool InterruptRequested();
+// Forgets an interrupt that was acted on: `lateral chat` ends the current
+// answer on Ctrl-C and goes on with the conversation.
+void ClearInterruptRequest();
 
 }  // namespace lateral::cli

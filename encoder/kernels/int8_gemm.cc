@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string_view>
 
 #include "common/numeric_formats.h"
 #include "encoder/kernels/kernel_util.h"
@@ -399,7 +400,10 @@ float QuantizeActivationRow(const float* x, int64_t cols, int8_t* q) {
 Int8Activations DefaultInt8Activations() {
   static const Int8Activations mode = [] {
     const char* env = std::getenv("LATERAL_INT8_ACTIVATIONS");
-    return env != nullptr && std::string_view(env) == "one" ? Int8Activations::kOnePart : Int8Activations::kTwoParts;
+    const std::string_view v = env == nullptr ? "" : env;
+    if (v == "one") return Int8Activations::kOnePart;
+    if (v == "two") return Int8Activations::kTwoParts;
+    return Int8Activations::kAuto;
   }();
   return mode;
 }
@@ -451,6 +455,9 @@ void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_
               const Int8Matrix& w, float* y, int64_t ldy, bool accumulate) {
   if (m <= 0 || w.rows <= 0) return;
   tier = std::min(tier, SupportedTier());
+  if (mode == Int8Activations::kAuto) {
+    mode = m <= internal::kGemvRows ? Int8Activations::kOnePart : Int8Activations::kTwoParts;
+  }
   if (mode == Int8Activations::kOnePart) {
     Int8GemmOnePart(tier, x, m, k, ldx, w, y, ldy, accumulate);
     return;

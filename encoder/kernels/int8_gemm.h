@@ -45,13 +45,16 @@ float QuantizeActivationRow(const float* x, int64_t cols, int8_t* q);
 // How activations are quantised. kOnePart: one int8 row per activation row,
 // as above (about 1% relative error per product; on the random 350M shape
 // per-token cosine 0.98 against f32 and 71% of MaxSim top-10 passages kept).
-// kTwoParts (the default): the row and what its quantisation missed, each
-// quantised per row: y = Σ qx·qw·s_x·s_w + Σ qr·qw·s_r·s_w, with both
-// integer sums exact, so the activations carry about 14 significant bits and
-// the error left is the weights' (cosine 0.996). Twice the integer work in
-// prefill; decode still reads each weight once per token.
-// LATERAL_INT8_ACTIVATIONS=one selects kOnePart.
-enum class Int8Activations { kOnePart, kTwoParts };
+// kTwoParts: the row and what its quantisation missed, each quantised per
+// row: y = Σ qx·qw·s_x·s_w + Σ qr·qw·s_r·s_w, with both integer sums exact,
+// so the activations carry about 14 significant bits and the error left is
+// the weights' (cosine 0.996, 87% of top-10 passages kept). Twice the integer
+// work. kAuto (the default): two parts above kGemvRows rows (prefill and
+// document encoding), one part for decode, which is bound by reading the
+// weights and where the second part's work cost 10% of the speed (87% ->
+// 72% of the bandwidth bound on the 350M shape). LATERAL_INT8_ACTIVATIONS=
+// one|two forces either.
+enum class Int8Activations { kOnePart, kTwoParts, kAuto };
 Int8Activations DefaultInt8Activations();
 
 void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_t k, int64_t ldx,

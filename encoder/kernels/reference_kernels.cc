@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/numeric_formats.h"
+#include "encoder/kernels/kernel_util.h"
 
 namespace lateral::kernels {
 
@@ -34,6 +35,7 @@ void ReferenceBf16Gemm(const float* x, int64_t m, int64_t k, const uint16_t* w, 
 }
 
 void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w, float* y, Int8Activations mode) {
+  if (mode == Int8Activations::kAuto) mode = m <= internal::kGemvRows ? Int8Activations::kOnePart : Int8Activations::kTwoParts;
   std::vector<int8_t> q(k), qr(k);
   std::vector<float> rest(k);
   for (int64_t i = 0; i < m; ++i) {

@@ -12,13 +12,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -278,7 +281,7 @@ struct Interrupted {
   bool signalled = false;
 };
 Interrupted RunAndInterrupt(const std::vector<std::string>& args, const std::string& cwd, bool wait_on_stderr,
-                            const std::string& ready) {
+                            const std::string& ready, const std::string& stdin_path = "/dev/null") {
   int out_pipe[2], err_pipe[2];
   EXPECT_EQ(pipe(out_pipe), 0);
   EXPECT_EQ(pipe(err_pipe), 0);
@@ -287,8 +290,8 @@ Interrupted RunAndInterrupt(const std::vector<std::string>& args, const std::str
     if (chdir(cwd.c_str()) != 0) _exit(127);
     dup2(out_pipe[1], 1);
     dup2(err_pipe[1], 2);
-    int devnull = open("/dev/null", O_RDONLY);
-    dup2(devnull, 0);
+    int input = open(stdin_path.c_str(), O_RDONLY);
+    dup2(input, 0);
     close(out_pipe[0]), close(err_pipe[0]);
     std::vector<char*> argv;
     std::string binary = absl::StrCat(LATERAL_BINARY_DIR, "/cli/lateral");
@@ -353,8 +356,25 @@ TEST_F(AskCliTest, CtrlCStopsTheAnswerCleanly) {
   EXPECT_LT(out["ids"].size(), 3800u);
 }
 
+// In chat, Ctrl-C ends the answer being written and the conversation goes
+// on with the next line; the process ends normally at the end of input.
+TEST_F(AskCliTest, CtrlCInChatStopsTheAnswerAndTheConversationGoesOn) {
+  const std::string input = Path("questions.txt");
+  std::ofstream(input) << kQuestion << "\nAnd the Danube?\n";
+  Interrupted r = RunAndInterrupt({"chat", "--generator", Model(), "--greedy", "--max-tokens", "3000", "-k", "1"},
+                                  Path("corpus"), /*wait_on_stderr=*/false, " ", input);
+  ASSERT_TRUE(r.signalled) << r.err;
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const size_t marker = r.out.find("[interrupted]");
+  ASSERT_NE(marker, std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("[interrupted]", marker + 1), std::string::npos) << "only the first answer was interrupted";
+  // The second answer follows.
+  EXPECT_GT(absl::StripAsciiWhitespace(r.out.substr(marker + 13)).size(), 0u) << r.out;
+}
+
 TEST_F(AskCliTest, ChatReusesThePreviousTurnsState) {
-  Outcome o = Run(absl::StrCat("chat --generator ", Quote(Model()), " --greedy --json --verbose --max-tokens 8 -k 1"),
+  Outcome o = Run(absl::StrCat("chat --generator ", Quote(Model()),
+                               " --greedy --json --verbose --show-prompt --max-tokens 8 -k 1"),
                   "corpus",
                   "Where does the Rhine flow?\nAnd the Danube?\n/reset\nWhen did the Tower Bridge open?\n");
   ASSERT_EQ(o.exit_code, 0) << o.err;
@@ -372,6 +392,14 @@ TEST_F(AskCliTest, ChatReusesThePreviousTurnsState) {
   EXPECT_GT(turns[1]["prefilled_tokens"].get<int>(), 0);
   EXPECT_EQ(turns[1]["reused_tokens"].get<int>() + turns[1]["prefilled_tokens"].get<int>(),
             turns[1]["prompt_tokens"].get<int>());
+  // What turn 2 feeds the model starts with exactly what turn 1 fed it and
+  // every token turn 1 generated, the last one included.
+  std::vector<int32_t> expected_start = turns[0]["prompt_ids"].get<std::vector<int32_t>>();
+  for (int32_t id : turns[0]["ids"].get<std::vector<int32_t>>()) expected_start.push_back(id);
+  const std::vector<int32_t> prompt2 = turns[1]["prompt_ids"].get<std::vector<int32_t>>();
+  ASSERT_GT(prompt2.size(), expected_start.size());
+  EXPECT_TRUE(std::equal(expected_start.begin(), expected_start.end(), prompt2.begin()));
+  EXPECT_EQ(turns[1]["reused_tokens"].get<int>(), prompt1 + answer1 - 1);
   EXPECT_EQ(turns[1]["retrieval"], "bm25");
   EXPECT_EQ(turns[2]["reset"], true);
   EXPECT_EQ(turns[3]["reused_tokens"], 0) << "after /reset nothing is reused";

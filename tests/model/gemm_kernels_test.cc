@@ -13,6 +13,7 @@
 #include "common/numeric_formats.h"
 #include "encoder/kernels/bf16_gemm.h"
 #include "encoder/kernels/int8_gemm.h"
+#include "encoder/kernels/kernel_util.h"
 #include "encoder/kernels/kernel_tier.h"
 #include "encoder/kernels/reference_kernels.h"
 #include "gtest/gtest.h"
@@ -203,10 +204,12 @@ TEST(Int8GemmTest, WeightQuantisationIsIdenticalAtEveryTier) {
 }
 
 TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
-  for (Int8Activations mode : {Int8Activations::kOnePart, Int8Activations::kTwoParts}) {
+  for (Int8Activations mode : {Int8Activations::kOnePart, Int8Activations::kTwoParts, Int8Activations::kAuto}) {
   for (Tier tier : AvailableTiers()) {
     for (const Shape& s : kShapes) {
-      SCOPED_TRACE(Name(tier, s) + (mode == Int8Activations::kOnePart ? " one part" : " two parts"));
+      SCOPED_TRACE(Name(tier, s) + (mode == Int8Activations::kOnePart   ? " one part"
+                                    : mode == Int8Activations::kTwoParts ? " two parts"
+                                                                         : " auto"));
       const int64_t ldx = s.k + 1, ldy = s.n + 3;
       std::vector<float> x_dense = RandomVector(s.m * s.k, 31 + s.m);
       if (s.m > 2) {
@@ -229,8 +232,9 @@ TEST(Int8GemmTest, EveryTierEqualsTheOracleAndStaysWithinTheQuantisationBound) {
         const float* row = x_dense.data() + i * s.k;
         const float scale = QuantizeActivationRow(row, s.k, scratch.data());
         for (int64_t t = 0; t < s.k; ++t) rest[t] = row[t] - scale * static_cast<float>(scratch[t]);
-        dx[i] = mode == Int8Activations::kOnePart ? scale / 2
-                                                  : QuantizeActivationRow(rest.data(), s.k, scratch.data()) / 2;
+        const bool one_part = mode == Int8Activations::kOnePart ||
+                              (mode == Int8Activations::kAuto && s.m <= internal::kGemvRows);
+        dx[i] = one_part ? scale / 2 : QuantizeActivationRow(rest.data(), s.k, scratch.data()) / 2;
       }
 
       const std::vector<float> y0 = RandomVector(s.m * ldy, 9);
