@@ -153,16 +153,15 @@ TEST_P(PrecisionFixtureTest, Bf16HiddenStatesMatchFloat32PerToken) { ExpectClose
 
 // The issue asks 0.999 for int8, but these fixtures are tiny random models
 // (hidden 64-96, 6-8 layers) that amplify perturbations. int8 weights
-// (per-channel) with two-part activations (the default, int8_gemm.h) measure
-// 0.9936-0.9997 per token on the dense fixtures (one-part activations:
-// 0.981-0.998, which fails the 0.99 below); the error left is the weights'.
-// On the MoE fixtures a few tokens change experts, because random routers
-// have near-tied scores, and the change then spreads through attention to
-// later tokens: which tokens flip is arbitrary (two-part activations flip
-// more of lfm2moe-check's case 1 than one-part did, median 0.92). So MoE gets
-// a median bound. Kernel or layout bugs give cosines near 0 and fail both.
+// (per-channel) with the default activations (int8_gemm.h: two parts above 8
+// rows, one part below) measure 0.992-0.998 per token on the dense fixtures;
+// one part everywhere (LATERAL_INT8_ACTIVATIONS=one) measures 0.981-0.998 and
+// fails the 0.99 below. On the MoE fixtures a few tokens change experts,
+// because random routers have near-tied scores, and the change spreads
+// through attention to later tokens (lfm2moe-check: min 0.37), so MoE is
+// held to a median of 0.99 instead. Kernel or layout bugs give cosines near 0.
 TEST_P(PrecisionFixtureTest, Int8HiddenStatesMatchFloat32PerToken) {
-  ExpectCloseToReference(Precision::kInt8, 0.99, 0.9);
+  ExpectCloseToReference(Precision::kInt8, 0.99, 0.99);
 }
 
 TEST_P(PrecisionFixtureTest, Bf16GreedyContinuationEqualsFloat32) {
