@@ -64,19 +64,9 @@ absl::Status Run(const ParsedFlags& flags) {
   // Ctrl-C from here on only sets a flag: generation polls it and stops cleanly.
   ScopedInterruptHandler interrupt_handler;
 
-  std::unique_ptr<PassageRetriever> retriever;
-  Settings settings;
-  if (flags.Has("no-retrieval")) {
-    LATERAL_ASSIGN_OR_RETURN(settings, SettingsWithoutRetrieval(flags));
-  } else {
-    LATERAL_ASSIGN_OR_RETURN(retriever, PassageRetriever::Open(flags));
-    settings = retriever->settings();
-  }
-  LATERAL_ASSIGN_OR_RETURN(AnswerSetup setup, LoadAnswerSetup(flags, settings));
-  if (verbose && setup.model.native_template) {
-    std::cerr << "note: " << setup.model.dir
-              << " ships no chat template; using LFM2's chat format (its tokenizer has <|im_start|>)\n";
-  }
+  LATERAL_ASSIGN_OR_RETURN(Answerer answerer, OpenAnswerer(flags));
+  std::unique_ptr<PassageRetriever>& retriever = answerer.retriever;
+  const AnswerSetup& setup = answerer.setup;
 
   std::optional<Retrieval> retrieval;
   if (retriever) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -238,6 +239,23 @@ absl::StatusOr<Settings> SettingsWithoutRetrieval(const ParsedFlags& flags) {
   std::optional<std::string> config;
   if (paths.ok()) config = paths->config_path;
   return LoadSettings(config, flags);
+}
+
+absl::StatusOr<Answerer> OpenAnswerer(const ParsedFlags& flags) {
+  Answerer answerer;
+  Settings settings;
+  if (flags.Has("no-retrieval")) {
+    LATERAL_ASSIGN_OR_RETURN(settings, SettingsWithoutRetrieval(flags));
+  } else {
+    LATERAL_ASSIGN_OR_RETURN(answerer.retriever, PassageRetriever::Open(flags));
+    settings = answerer.retriever->settings();
+  }
+  LATERAL_ASSIGN_OR_RETURN(answerer.setup, LoadAnswerSetup(flags, settings));
+  if (flags.Has("verbose") && answerer.setup.model.native_template) {
+    std::cerr << "note: " << answerer.setup.model.dir
+              << " ships no chat template; using LFM2's chat format (its tokenizer has <|im_start|>)\n";
+  }
+  return answerer;
 }
 
 }  // namespace lateral::cli

@@ -95,6 +95,16 @@ class PassageRetriever {
 // else the user's, then flags.
 absl::StatusOr<Settings> SettingsWithoutRetrieval(const ParsedFlags& flags);
 
+// What `ask` and `chat` open before the first question: the retriever (none
+// under --no-retrieval) and the generative model over the settings that
+// apply. Under --verbose, says on stderr when LFM2's native chat format stands
+// in for a template the model does not ship.
+struct Answerer {
+  std::unique_ptr<PassageRetriever> retriever;
+  AnswerSetup setup;
+};
+absl::StatusOr<Answerer> OpenAnswerer(const ParsedFlags& flags);
+
 // Writes `text` to stdout as one JSON array of integers, e.g. [1,2,3].
 std::string IdsToJson(const std::vector<int32_t>& ids);
 
