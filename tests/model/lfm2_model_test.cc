@@ -72,6 +72,44 @@ class ModelFixtureTest : public ::testing::TestWithParam<std::string> {
     return paths;
   }
 
+  // Runs `all` as one batch on every path and checks it against runs of each
+  // sequence alone: rows, offsets, last logits and the states' positions.
+  // The batch must have taken at least `min_passes` passes (Forward splits
+  // more than Lfm2Model::kRowsPerPass tokens; the observer counts them).
+  void ExpectBatchEqualsSeparateRuns(const std::vector<std::vector<int32_t>>& all, int min_passes) {
+    int64_t total = 0;
+    for (const std::vector<int32_t>& ids : all) total += static_cast<int64_t>(ids.size());
+    for (const auto& [model, tolerance] : PathsToCompare()) {
+      SCOPED_TRACE(PrecisionName(model->precision()));
+      std::vector<SequenceState> states;
+      for (size_t c = 0; c < all.size(); ++c) states.push_back(model->NewState());
+      std::vector<SequenceInput> inputs;
+      for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
+      ForwardOptions options;
+      options.return_last_logits = true;
+      int passes = 0;
+      options.observer = [&](int layer, const float*, int64_t, int64_t) { passes += layer == -1; };
+      auto batch = model->Forward(inputs, options);
+      ASSERT_TRUE(batch.ok()) << batch.status();
+      EXPECT_GE(passes, min_passes);
+      const int64_t hidden = model->config().hidden_size, vocab = model->config().vocab_size;
+      ASSERT_EQ(batch->row_offsets.size(), all.size() + 1);
+      EXPECT_EQ(batch->row_offsets.back(), total);
+      ASSERT_EQ(batch->hidden_states.size(), static_cast<size_t>(total * hidden));
+      ASSERT_EQ(batch->last_logits.size(), all.size() * vocab);
+      for (size_t c = 0; c < all.size(); ++c) {
+        EXPECT_EQ(states[c].position(), static_cast<int64_t>(all[c].size()));
+        ForwardResult single = Run(all[c], true, nullptr, model);
+        std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
+                                batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
+        EXPECT_TRUE(AllClose(rows, single.hidden_states, tolerance)) << "sequence " << c;
+        std::vector<float> logits(batch->last_logits.begin() + c * vocab,
+                                  batch->last_logits.begin() + (c + 1) * vocab);
+        EXPECT_TRUE(AllClose(logits, single.last_logits, tolerance)) << "sequence " << c;
+      }
+    }
+  }
+
   std::unique_ptr<Lfm2Model> model_;
   std::unique_ptr<Lfm2Model> f32_model_;
   std::unique_ptr<Fixture> expected_;
@@ -147,27 +185,7 @@ TEST_P(ModelFixtureTest, CachedDecodeEqualsFullForward) {
 TEST_P(ModelFixtureTest, BatchOfSequencesEqualsSeparateRuns) {
   std::vector<std::vector<int32_t>> all;
   for (size_t c = 0; c < margins_.size(); ++c) all.push_back(Ids(c));
-  for (const auto& [model, tolerance] : PathsToCompare()) {
-    SCOPED_TRACE(PrecisionName(model->precision()));
-    std::vector<SequenceState> states;
-    for (size_t c = 0; c < all.size(); ++c) states.push_back(model->NewState());
-    std::vector<SequenceInput> inputs;
-    for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
-    ForwardOptions options;
-    options.return_last_logits = true;
-    auto batch = model->Forward(inputs, options);
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    const int64_t hidden = model->config().hidden_size, vocab = model->config().vocab_size;
-    for (size_t c = 0; c < all.size(); ++c) {
-      ForwardResult single = Run(all[c], true, nullptr, model);
-      std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
-                              batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
-      EXPECT_TRUE(AllClose(rows, single.hidden_states, tolerance)) << "sequence " << c;
-      std::vector<float> logits(batch->last_logits.begin() + c * vocab,
-                                batch->last_logits.begin() + (c + 1) * vocab);
-      EXPECT_TRUE(AllClose(logits, single.last_logits, tolerance)) << "sequence " << c;
-    }
-  }
+  ExpectBatchEqualsSeparateRuns(all, /*min_passes=*/1);
 }
 
 // A single sequence longer than a pass runs as consecutive pieces on its own
@@ -221,35 +239,7 @@ TEST_P(ModelFixtureTest, BatchLargerThanOnePassEqualsSeparateRuns) {
     total += static_cast<int64_t>(ids.size());
     all.push_back(std::move(ids));
   }
-  for (const auto& [model, tolerance] : PathsToCompare()) {
-    SCOPED_TRACE(PrecisionName(model->precision()));
-    std::vector<SequenceState> states;
-    for (size_t c = 0; c < all.size(); ++c) states.push_back(model->NewState());
-    std::vector<SequenceInput> inputs;
-    for (size_t c = 0; c < all.size(); ++c) inputs.push_back({&states[c], all[c], {}});
-    ForwardOptions options;
-    options.return_last_logits = true;
-    int passes = 0;
-    options.observer = [&](int layer, const float*, int64_t, int64_t) { passes += layer == -1; };
-    auto batch = model->Forward(inputs, options);
-    ASSERT_TRUE(batch.ok()) << batch.status();
-    EXPECT_GE(passes, 3);
-    const int64_t hidden = model->config().hidden_size, vocab = model->config().vocab_size;
-    ASSERT_EQ(batch->row_offsets.size(), all.size() + 1);
-    EXPECT_EQ(batch->row_offsets.back(), total);
-    ASSERT_EQ(batch->hidden_states.size(), static_cast<size_t>(total * hidden));
-    ASSERT_EQ(batch->last_logits.size(), all.size() * vocab);
-    for (size_t c = 0; c < all.size(); ++c) {
-      EXPECT_EQ(states[c].position(), static_cast<int64_t>(all[c].size()));
-      ForwardResult single = Run(all[c], true, nullptr, model);
-      std::vector<float> rows(batch->hidden_states.begin() + batch->row_offsets[c] * hidden,
-                              batch->hidden_states.begin() + batch->row_offsets[c + 1] * hidden);
-      EXPECT_TRUE(AllClose(rows, single.hidden_states, tolerance)) << "sequence " << c;
-      std::vector<float> logits(batch->last_logits.begin() + c * vocab,
-                                batch->last_logits.begin() + (c + 1) * vocab);
-      EXPECT_TRUE(AllClose(logits, single.last_logits, tolerance)) << "sequence " << c;
-    }
-  }
+  ExpectBatchEqualsSeparateRuns(all, /*min_passes=*/3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, ModelFixtureTest,
