@@ -62,19 +62,8 @@ std::vector<double> RowCosines(const std::vector<float>& a, const std::vector<fl
 // Smallest cosine between corresponding rows of width `width`.
 double MinRowCosine(const std::vector<float>& a, const std::vector<float>& b, int64_t width) {
   EXPECT_EQ(a.size(), b.size());
-  double worst = 1.0;
-  for (size_t r = 0; r * width < a.size() && r * width < b.size(); ++r) {
-    double dot = 0, na = 0, nb = 0;
-    for (int64_t i = 0; i < width; ++i) {
-      const double x = a[r * width + i], y = b[r * width + i];
-      dot += x * y;
-      na += x * x;
-      nb += y * y;
-    }
-    const double cosine = dot / std::sqrt(na * nb);
-    worst = std::min(worst, std::isnan(cosine) ? -1.0 : cosine);
-  }
-  return worst;
+  const std::vector<double> all = RowCosines(a, b, width);
+  return all.empty() ? 1.0 : *std::min_element(all.begin(), all.end());
 }
 
 int ArgMax(const std::vector<float>& v) { return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin()); }
