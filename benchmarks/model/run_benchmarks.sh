@@ -10,7 +10,8 @@
 # results in $OUT/<group>-<precision>.json), THREADS (default "2,1").
 # `accuracy` compares each non-f32 precision with the f32 path: hidden-state
 # cosines and greedy tokens (350M), ColBERT vectors and MaxSim top 10 on the
-# sample corpus (docs/sample-corpus; run from the repository root).
+# sample corpus (docs/sample-corpus; run from the repository root), and what
+# rounding the weights alone to 8- and 4-bit formats costs (WeightFormats).
 set -euo pipefail
 
 BUILD=${BUILD:-build-bench}
@@ -54,6 +55,8 @@ for group in "${groups[@]}"; do
           --precision="$p" --threads="$THREADS" --benchmark_filter='^(Bandwidth|Load|Prefill|Decode)/'
       done ;;
     accuracy)
+      run weight-formats --colbert_model="$(checkpoint lfm2-colbert-350m)" --documents=4 --document_tokens=256 \
+        --benchmark_filter='^WeightFormats/'
       for p in $PRECISIONS; do
         [[ $p == f32 ]] && continue
         run "accuracy-$p" --causal_model="$(checkpoint lfm2-350m)" --colbert_model="$(checkpoint lfm2-colbert-350m)" \
