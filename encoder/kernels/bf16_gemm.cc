@@ -351,10 +351,16 @@ void Bf16GemmViaSgemm(const float* x, int64_t m, int64_t k, int64_t ldx, const u
 // multiple of 32 run here; the caller sends the rest elsewhere. C is yᵀ, as
 // in the int8 AMX kernel. tmm0-3: C; tmm4-5: A; tmm6-7: B (each part in turn).
 // parts[p] + block_bytes is the second activation block of part p.
-__attribute__((target("amx-tile,amx-bf16"))) void AmxBf16Block(const AmxTileConfig& config, const uint16_t* a,
-                                                                int64_t lda_bytes, const int8_t* const* parts,
-                                                                int64_t block_bytes, int64_t k_steps, float* c) {
+__attribute__((target("amx-tile"))) void LoadAmxConfig(const AmxTileConfig& config) {
   _tile_loadconfig(&config);
+}
+
+// The caller loaded FullAmxTileConfig() on this thread (once per task:
+// loading it per block cost as much as a k-step). Loads are interleaved with
+// the products that free their tile registers first.
+__attribute__((target("amx-tile,amx-bf16"))) void AmxBf16Block(const uint16_t* a, int64_t lda_bytes,
+                                                                const int8_t* const* parts, int64_t block_bytes,
+                                                                int64_t k_steps, float* c) {
   asm volatile("" ::: "memory");  // the tile asm does not declare the memory it reads
   _tile_zero(0);
   _tile_zero(1);
@@ -363,12 +369,12 @@ __attribute__((target("amx-tile,amx-bf16"))) void AmxBf16Block(const AmxTileConf
   const int8_t* ab = reinterpret_cast<const int8_t*>(a);
   for (int64_t s = 0; s < k_steps; ++s) {
     _tile_loadd(4, ab + s * 64, lda_bytes);
-    _tile_loadd(5, ab + 16 * lda_bytes + s * 64, lda_bytes);
     for (int p = 0; p < 2; ++p) {  // hi, then mid
       _tile_loadd(6, parts[p] + s * 1024, 64);
-      _tile_loadd(7, parts[p] + block_bytes + s * 1024, 64);
       _tile_dpbf16ps(0, 4, 6);
+      _tile_loadd(7, parts[p] + block_bytes + s * 1024, 64);
       _tile_dpbf16ps(1, 4, 7);
+      if (p == 0) _tile_loadd(5, ab + 16 * lda_bytes + s * 64, lda_bytes);
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
@@ -390,17 +396,18 @@ LATERAL_KERNEL_AVX512 void PackPairs16(const uint16_t* rows, int64_t ld_elems, i
   }
 }
 
-// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile. Each
-// output row gathers its 16 values from the tile (1 KB, in L1) and is stored
-// contiguously: scattering them down 16 rows of y instead wrote 16 cache
-// lines per instruction and took 15% of an encoding's time.
+// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile: the
+// tile is transposed in registers and stored as `cols` rows of y. (Scattering
+// down 16 rows of y wrote 16 cache lines per instruction and took 15% of an
+// encoding's time; gathering the columns instead still took 16 gathers.)
 LATERAL_KERNEL_AVX512 void StoreTileTransposedF32(const float* ct, int64_t j0, int rows, int64_t i0, int cols,
                                                   float* y, int64_t ldy, bool accumulate) {
   const __mmask16 mask = rows >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rows) - 1);
-  const __m512i tile_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                               _mm512_set1_epi32(16));
+  __m512 r[16];
+  for (int jr = 0; jr < 16; ++jr) r[jr] = _mm512_load_ps(ct + jr * 16);
+  internal::Transpose16x16(r);
   for (int col = 0; col < cols; ++col) {
-    __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, tile_rows, ct + col, 4);
+    __m512 v = r[col];
     float* out = y + (i0 + col) * ldy + j0;
     if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
     _mm512_mask_storeu_ps(out, mask, v);
@@ -440,12 +447,13 @@ void Bf16GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const uint16
   const int64_t n_tasks = (n32 + kTaskRows - 1) / kTaskRows, m_tasks = (mp + kTaskCols - 1) / kTaskCols;
   auto task = [&](int64_t t) {
     alignas(64) float c[4 * 256];
+    LoadAmxConfig(config);
     const int64_t ni = t / m_tasks, mi = t % m_tasks;
     for (int64_t n0 = ni * kTaskRows; n0 < std::min(n32, (ni + 1) * kTaskRows); n0 += 32) {
       for (int64_t m0 = mi * kTaskCols; m0 < std::min(mp, (mi + 1) * kTaskCols); m0 += 32) {
         const int64_t b = m0 / 16;
         const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
-        AmxBf16Block(config, w + n0 * ldw, ldw * 2, parts, block_bytes, k / 32, c);
+        AmxBf16Block(w + n0 * ldw, ldw * 2, parts, block_bytes, k / 32, c);
         for (int wi = 0; wi < 2; ++wi) {
           for (int xi = 0; xi < 2; ++xi) {
             const int64_t i0 = m0 + 16 * xi;

@@ -247,25 +247,38 @@ void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, 
   const float* kernel = w.kernel.data();  // [H, L]
   const float* kernel_bias = w.kernel_bias.empty() ? nullptr : w.kernel_bias.data();
   // Channels are independent: each task runs a block of channels through every
-  // sequence, keeping a sliding window of the last L values of v = B ⊙ x.
+  // sequence, token by token, with the block's channels innermost (contiguous
+  // in bcx and y, so the loops vectorise) and a sliding window of the last L
+  // values of v = B ⊙ x per channel. Per channel the sum runs in tap order, as
+  // the one-channel-at-a-time form did: the result is bit-identical.
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, H, 64), [&](const tbb::blocked_range<int64_t>& range) {
-    std::vector<float> window(L);
+    const int64_t c0 = range.begin(), width = range.end() - range.begin();
+    std::vector<float> taps(L * width), window(L * width);  // [tap][channel], [age][channel] oldest first
+    for (int64_t k = 0; k < L; ++k)
+      for (int64_t c = 0; c < width; ++c) taps[k * width + c] = kernel[(c0 + c) * L + k];
     for (size_t s = 0; s < batch.inputs.size(); ++s) {
       std::vector<float>& state = batch.inputs[s].state->conv_[layer];  // [(L-1), H], oldest first
       const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
-      for (int64_t c = range.begin(); c < range.end(); ++c) {
-        for (int64_t k = 0; k + 1 < L; ++k) window[k] = state[k * H + c];
-        const float* taps = kernel + c * L;
-        for (int64_t t = begin; t < end; ++t) {
-          const float* row = bcx.data() + t * 3 * H;
-          window[L - 1] = row[c] * row[2 * H + c];  // v = B ⊙ x
-          float z = kernel_bias ? kernel_bias[c] : 0.0f;
-          for (int64_t k = 0; k < L; ++k) z += taps[k] * window[k];
-          y[t * H + c] = row[H + c] * z;  // C ⊙ conv(v)
-          for (int64_t k = 0; k + 1 < L; ++k) window[k] = window[k + 1];
+      for (int64_t k = 0; k + 1 < L; ++k)
+        std::copy_n(state.data() + k * H + c0, width, window.data() + k * width);
+      float* newest = window.data() + (L - 1) * width;
+      for (int64_t t = begin; t < end; ++t) {
+        const float* b_gate = bcx.data() + t * 3 * H + c0;
+        const float* c_gate = b_gate + H;
+        const float* x_in = b_gate + 2 * H;
+        for (int64_t c = 0; c < width; ++c) newest[c] = b_gate[c] * x_in[c];  // v = B ⊙ x
+        float* y_row = y.data() + t * H + c0;
+        for (int64_t c = 0; c < width; ++c) y_row[c] = kernel_bias ? kernel_bias[c0 + c] : 0.0f;
+        for (int64_t k = 0; k < L; ++k) {
+          const float* tap = taps.data() + k * width;
+          const float* v = window.data() + k * width;
+          for (int64_t c = 0; c < width; ++c) y_row[c] += tap[c] * v[c];
         }
-        for (int64_t k = 0; k + 1 < L; ++k) state[k * H + c] = window[k];
+        for (int64_t c = 0; c < width; ++c) y_row[c] *= c_gate[c];  // C ⊙ conv(v)
+        std::copy(window.begin() + width, window.end(), window.begin());
       }
+      for (int64_t k = 0; k + 1 < L; ++k)
+        std::copy_n(window.data() + k * width, width, state.data() + k * H + c0);
     }
   });
   MatMulTransposed(y.data(), rows, H, w.out_proj, out);

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "encoder/kernels/bf16_gemm.h"
+#include "encoder/kernels/elementwise.h"
 #include "encoder/kernels/int8_gemm.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
@@ -85,12 +86,8 @@ void AddBiasRows(float* rows, int64_t count, int64_t cols, const float* bias) {
 }
 
 void SiluMul(float* gate, const float* up, int64_t n) {
-  auto range = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float g = gate[i];
-      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-  };
+  const kernels::Tier tier = kernels::ActiveTier();
+  auto range = [&](int64_t begin, int64_t end) { kernels::SiluMul(tier, gate + begin, up + begin, end - begin); };
   // Prefill's feed-forward gates are rows x ffn (1.2 M values for 256 tokens
   // of the 350M shape): one exp each, which on one core was a serial stretch
   // between the parallel matrix products.
@@ -103,20 +100,6 @@ void SiluMul(float* gate, const float* up, int64_t n) {
                     [&](int64_t c) { range(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
-void SoftmaxRow(float* row, int64_t n) {
-  float max_value = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, row[i]);
-  if (max_value == -std::numeric_limits<float>::infinity()) {
-    std::fill(row, row + n, 0.0f);  // nothing to attend to
-    return;
-  }
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    row[i] = std::exp(row[i] - max_value);
-    sum += row[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) row[i] *= inv;
-}
+void SoftmaxRow(float* row, int64_t n) { kernels::Softmax(kernels::ActiveTier(), row, n); }
 
 }  // namespace lateral

@@ -42,10 +42,12 @@ void RmsNormRows(const float* x, int64_t rows, int64_t cols, const float* weight
 // rows[r, :] += bias for every row.
 void AddBiasRows(float* rows, int64_t count, int64_t cols, const float* bias);
 
-// gate[i] = silu(gate[i]) * up[i].
+// gate[i] = silu(gate[i]) * up[i], in parallel chunks at the active kernel
+// tier (encoder/kernels/elementwise.h: vector exp within 2 ulp of std::exp).
 void SiluMul(float* gate, const float* up, int64_t n);
 
-// In-place softmax of one row; entries equal to -inf get probability 0.
+// In-place softmax of one row at the active kernel tier; entries equal to
+// -inf get probability 0.
 void SoftmaxRow(float* row, int64_t n);
 
 }  // namespace lateral
