@@ -510,7 +510,7 @@ void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_
     Int8GemmOnePart(tier, x, m, k, ldx, w, y, ldy, accumulate);
     return;
   }
-  if (tier == Tier::kAmx && m >= kAmxMinRows && std::getenv("EXP_OLD") == nullptr) {
+  if (tier == Tier::kAmx && m >= kAmxMinRows) {
     Int8GemmAmx(x, m, k, ldx, w, y, ldy, accumulate, /*two_parts=*/true);
     return;
   }
