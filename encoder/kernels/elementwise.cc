@@ -129,6 +129,24 @@ LATERAL_KERNEL_AVX2 void SoftmaxAvx2(float* row, int64_t n, float max_value) {
   for (i = 0; i < n; ++i) row[i] *= inv;
 }
 
+// The largest value, ignoring NaN as std::max(max, v) does (NaN compares
+// false). Masked lanes load as -inf.
+float MaxPortable(const float* row, int64_t n) {
+  float max_value = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, row[i]);
+  return max_value;
+}
+
+LATERAL_KERNEL_AVX512 float MaxAvx512(const float* row, int64_t n) {
+  const __m512 lowest = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 mx = lowest;
+  for (int64_t i = 0; i < n; i += 16) {
+    const __mmask16 m = n - i >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (n - i)) - 1);
+    mx = _mm512_max_ps(_mm512_mask_loadu_ps(lowest, m, row + i), mx);  // NaN lanes keep mx
+  }
+  return _mm512_reduce_max_ps(mx);
+}
+
 }  // namespace
 
 void Exp(Tier tier, const float* x, int64_t n, float* out) {
@@ -149,13 +167,12 @@ void SiluMul(Tier tier, float* gate, const float* up, int64_t n) {
 }
 
 void Softmax(Tier tier, float* row, int64_t n) {
-  float max_value = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, row[i]);
+  tier = std::min(tier, SupportedTier());
+  const float max_value = tier >= Tier::kAvx512 ? MaxAvx512(row, n) : MaxPortable(row, n);
   if (max_value == -std::numeric_limits<float>::infinity()) {
     std::fill(row, row + n, 0.0f);  // nothing to attend to
     return;
   }
-  tier = std::min(tier, SupportedTier());
   if (tier >= Tier::kAvx512) return SoftmaxAvx512(row, n, max_value);
   if (tier == Tier::kAvx2) return SoftmaxAvx2(row, n, max_value);
   float sum = 0.0f;

@@ -352,15 +352,20 @@ void Int8GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Ma
   AlignedBuffer<int8_t> packed(pairs * 2 * block_bytes);
   std::vector<float> xs(mp, 0.0f), xs_rest(two_parts ? mp : 0, 0.0f);
   internal::ForRowBlocks(pairs, rows_per_pair * k, [&](int64_t p0, int64_t p1) {
-    std::vector<int8_t> rows(2 * 16 * ldq);
+    // Zeroed once: every row below m overwrites its first k bytes, the
+    // padding [k, ldq) stays zero, and rows past m are cleared as they occur.
+    std::vector<int8_t> rows(2 * 16 * ldq, 0);
     std::vector<float> rest(two_parts ? k : 0);
     for (int64_t p = p0; p < p1; ++p) {
-      std::fill(rows.begin(), rows.end(), 0);
       int8_t* first = rows.data();
       int8_t* second = rows.data() + 16 * ldq;
       for (int64_t r = 0; r < rows_per_pair; ++r) {
         const int64_t i = p * rows_per_pair + r;
-        if (i >= m) break;
+        if (i >= m) {
+          std::memset(rows.data() + r * ldq, 0, k);
+          if (two_parts) std::memset(second + r * ldq, 0, k);
+          continue;
+        }
         const float* xi = x + i * ldx;
         if (!two_parts) {
           xs[i] = QuantizeRowAvx512(xi, k, /*offset=*/false, rows.data() + r * ldq);
