@@ -129,6 +129,36 @@ LATERAL_KERNEL_AVX2 void SoftmaxAvx2(float* row, int64_t n, float max_value) {
   for (i = 0; i < n; ++i) row[i] *= inv;
 }
 
+LATERAL_KERNEL_AVX512 double SumOfSquaresAvx512(const float* x, int64_t n) {
+  __m512d acc[2] = {_mm512_setzero_pd(), _mm512_setzero_pd()};
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512d lo = _mm512_cvtps_pd(_mm256_loadu_ps(x + i));
+    const __m512d hi = _mm512_cvtps_pd(_mm256_loadu_ps(x + i + 8));
+    acc[0] = _mm512_fmadd_pd(lo, lo, acc[0]);
+    acc[1] = _mm512_fmadd_pd(hi, hi, acc[1]);
+  }
+  double sum = _mm512_reduce_add_pd(_mm512_add_pd(acc[0], acc[1]));
+  for (; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  return sum;
+}
+
+LATERAL_KERNEL_AVX2 double SumOfSquaresAvx2(const float* x, int64_t n) {
+  __m256d acc[2] = {_mm256_setzero_pd(), _mm256_setzero_pd()};
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256d lo = _mm256_cvtps_pd(_mm_loadu_ps(x + i));
+    const __m256d hi = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+    acc[0] = _mm256_fmadd_pd(lo, lo, acc[0]);
+    acc[1] = _mm256_fmadd_pd(hi, hi, acc[1]);
+  }
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, _mm256_add_pd(acc[0], acc[1]));
+  double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  return sum;
+}
+
 // The largest value, ignoring NaN as std::max(max, v) does (NaN compares
 // false). Masked lanes load as -inf.
 float MaxPortable(const float* row, int64_t n) {
@@ -154,6 +184,15 @@ void Exp(Tier tier, const float* x, int64_t n, float* out) {
   if (tier >= Tier::kAvx512) return ExpAvx512(x, n, out);
   if (tier == Tier::kAvx2) return ExpAvx2(x, n, out);
   for (int64_t i = 0; i < n; ++i) out[i] = std::exp(x[i]);
+}
+
+double SumOfSquares(Tier tier, const float* x, int64_t n) {
+  tier = std::min(tier, SupportedTier());
+  if (tier >= Tier::kAvx512) return SumOfSquaresAvx512(x, n);
+  if (tier == Tier::kAvx2) return SumOfSquaresAvx2(x, n);
+  double sum = 0.0;
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(x[i]) * x[i];
+  return sum;
 }
 
 void SiluMul(Tier tier, float* gate, const float* up, int64_t n) {

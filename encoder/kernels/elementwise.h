@@ -30,4 +30,9 @@ void SiluMul(Tier tier, float* gate, const float* up, int64_t n);
 // −inf: nothing to attend to) becomes all zeros.
 void Softmax(Tier tier, float* row, int64_t n);
 
+// Σ x[i]² in double precision (RMSNorm's statistic). The vector tiers sum
+// in 16 lanes, so the result differs from the sequential sum by rounding of
+// the double additions only (relative 1e-15, far below a float's ulp).
+double SumOfSquares(Tier tier, const float* x, int64_t n);
+
 }  // namespace lateral::kernels

@@ -164,7 +164,8 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
   batch.rows = rows;
 
   // Residual stream h, and scratch for normed inputs and block outputs.
-  std::vector<float> h(rows * hidden), normed(rows * hidden), block_out(rows * hidden);
+  std::vector<float> h(rows * hidden);
+  ScratchFloats normed(rows * hidden), block_out(rows * hidden);
   for (size_t s = 0; s < inputs.size(); ++s) {
     for (size_t i = 0; i < inputs[s].ids.size(); ++i) {
       weights_.embed_tokens.RowToFloat(inputs[s].ids[i], h.data() + (batch.offsets[s] + i) * hidden);
@@ -239,11 +240,11 @@ void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, 
     }
     in = masked.data();
   }
-  std::vector<float> bcx(rows * 3 * H);
+  ScratchFloats bcx(rows * 3 * H);
   MatMulTransposed(in, rows, H, w.in_proj, bcx.data());
   if (!w.in_proj_bias.empty()) AddBiasRows(bcx.data(), rows, 3 * H, w.in_proj_bias.data());
 
-  std::vector<float> y(rows * H);
+  ScratchFloats y(rows * H);
   const float* kernel = w.kernel.data();  // [H, L]
   const float* kernel_bias = w.kernel_bias.empty() ? nullptr : w.kernel_bias.data();
   // Channels are independent: each task runs a block of channels through every
@@ -290,7 +291,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
   const int64_t H = config_.hidden_size, rows = batch.rows;
   const int64_t d = config_.head_dim, n_heads = config_.num_heads, n_kv = config_.num_kv_heads;
   const int64_t q_width = n_heads * d, kv_width = n_kv * d, half = d / 2;
-  std::vector<float> q(rows * q_width), k(rows * kv_width), v(rows * kv_width);
+  ScratchFloats q(rows * q_width), k(rows * kv_width), v(rows * kv_width);
   MatMulTransposed(normed, rows, H, w.q_proj, q.data());
   MatMulTransposed(normed, rows, H, w.k_proj, k.data());
   MatMulTransposed(normed, rows, H, w.v_proj, v.data());
@@ -326,8 +327,8 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
     SequenceState& state = *batch.inputs[s].state;
     KvCache& cache = state.kv_[layer];
     const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
-    cache.keys.insert(cache.keys.end(), k.begin() + begin * kv_width, k.begin() + end * kv_width);
-    cache.values.insert(cache.values.end(), v.begin() + begin * kv_width, v.begin() + end * kv_width);
+    cache.keys.insert(cache.keys.end(), k.data() + begin * kv_width, k.data() + end * kv_width);
+    cache.values.insert(cache.values.end(), v.data() + begin * kv_width, v.data() + end * kv_width);
   }
   // The key mask is shared by all attention layers; extend it once per call.
   if (layer == first_attention_layer_) {
@@ -352,7 +353,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
       }
     }
   }
-  std::vector<float> attended(rows * q_width);
+  ScratchFloats attended(rows * q_width);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int64_t group = n_heads / n_kv;
   tbb::parallel_for(size_t{0}, tasks.size(), [&](size_t task_index) {
@@ -386,7 +387,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
 void Lfm2Model::DenseFeedForward(const FeedForwardWeights& w, int64_t ffn_size, const float* normed,
                                  int64_t rows, float* out, bool accumulate) const {
   const int64_t H = config_.hidden_size;
-  std::vector<float> gate(rows * ffn_size), up(rows * ffn_size);
+  ScratchFloats gate(rows * ffn_size), up(rows * ffn_size);
   MatMulTransposed(normed, rows, H, w.w1, gate.data());
   MatMulTransposed(normed, rows, H, w.w3, up.data());
   SiluMul(gate.data(), up.data(), rows * ffn_size);

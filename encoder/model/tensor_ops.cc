@@ -63,11 +63,11 @@ void MatMulRows(const float* a, int64_t m, int64_t k, int64_t lda, const float* 
 
 void RmsNormRows(const float* x, int64_t rows, int64_t cols, const float* weight, float eps,
                  float* out) {
+  const kernels::Tier tier = kernels::ActiveTier();
   auto one_row = [&](int64_t r) {
     const float* in = x + r * cols;
     float* o = out + r * cols;
-    double sum = 0.0;
-    for (int64_t i = 0; i < cols; ++i) sum += static_cast<double>(in[i]) * in[i];
+    const double sum = kernels::SumOfSquares(tier, in, cols);
     const float inv = 1.0f / std::sqrt(static_cast<float>(sum / cols) + eps);
     for (int64_t i = 0; i < cols; ++i) o[i] = weight[i] * (in[i] * inv);
   };

@@ -124,5 +124,19 @@ TEST(ElementwiseTest, SoftmaxMatchesTheScalarFormulaAndMasksMinusInfinity) {
   }
 }
 
+TEST(ElementwiseTest, SumOfSquaresMatchesTheSequentialDoubleSum) {
+  for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 1024, 4609}) {
+    std::mt19937 rng(static_cast<uint32_t>(n + 5));
+    std::normal_distribution<float> dist(0.0f, 10.0f);
+    std::vector<float> x(n);
+    for (float& v : x) v = dist(rng);
+    double want = 0.0;
+    for (float v : x) want += static_cast<double>(v) * v;
+    for (Tier tier : AvailableTiers()) {
+      EXPECT_NEAR(SumOfSquares(tier, x.data(), n), want, 1e-13 * want) << TierName(tier) << " n=" << n;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace lateral::kernels
