@@ -212,9 +212,13 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
       const float* row = h.data() + (batch.offsets[wanted[i] + 1] - 1) * hidden;
       std::copy(row, row + hidden, last.data() + i * hidden);
     }
-    if (!wanted.empty()) {
-      MatMulTransposed(last.data(), static_cast<int64_t>(wanted.size()), hidden, weights_.output_embedding(),
-                       logits.data());
+    const WeightTensor& head = weights_.output_embedding();
+    if (options.screen != nullptr && head.storage() == WeightStorage::kBf16) {
+      for (size_t i = 0; i < wanted.size(); ++i) {
+        screened_head().Logits(last.data() + i * hidden, *options.screen, logits.data() + i * vocab);
+      }
+    } else if (!wanted.empty()) {
+      MatMulTransposed(last.data(), static_cast<int64_t>(wanted.size()), hidden, head, logits.data());
     }
     result.last_logits.assign(n * vocab, 0.0f);
     for (size_t i = 0; i < wanted.size(); ++i) {
@@ -224,6 +228,12 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
   }
   if (options.return_hidden_states) result.hidden_states = std::move(h);
   return result;
+}
+
+const ScreenedHead& Lfm2Model::screened_head() const {
+  std::call_once(screened_head_once_,
+                 [&] { screened_head_ = ScreenedHead::Build(weights_.output_embedding()); });
+  return *screened_head_;
 }
 
 void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, float* out) const {
