@@ -271,7 +271,30 @@ __attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const int8_t* a, int6
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
-  for (int64_t s = 0; s < k_steps; ++s) {
+  // Two k-steps per turn, the second in mirrored order, so each operand
+  // tile is reloaded as soon as the last product reading it has issued (a
+  // tile has no renaming: a load waits for the reads before it). 5% faster
+  // than one order for every step (model_bench BM_KernelGemm, int8).
+  int64_t s = 0;
+  for (; s + 2 <= k_steps; s += 2) {
+    _tile_loadd(4, a + s * 64, lda);
+    _tile_loadd(6, b0 + s * 16 * 64, 64);
+    _tile_loadd(7, b1 + s * 16 * 64, 64);
+    _tile_dpbssd(0, 4, 6);
+    _tile_dpbssd(1, 4, 7);
+    _tile_loadd(5, a + 16 * lda + s * 64, lda);
+    _tile_dpbssd(3, 5, 7);
+    _tile_loadd(4, a + (s + 1) * 64, lda);      // A0 free after C1
+    _tile_dpbssd(2, 5, 6);
+    _tile_loadd(7, b1 + (s + 1) * 16 * 64, 64);  // B1 free after C3
+    _tile_dpbssd(1, 4, 7);
+    _tile_loadd(6, b0 + (s + 1) * 16 * 64, 64);  // B0 free after C2
+    _tile_dpbssd(0, 4, 6);
+    _tile_loadd(5, a + 16 * lda + (s + 1) * 64, lda);  // A1 free after C2
+    _tile_dpbssd(2, 5, 6);
+    _tile_dpbssd(3, 5, 7);
+  }
+  for (; s < k_steps; ++s) {
     _tile_loadd(4, a + s * 64, lda);
     _tile_loadd(6, b0 + s * 16 * 64, 64);
     _tile_dpbssd(0, 4, 6);
