@@ -8,6 +8,7 @@
 #   run_llama_cpp.sh make            write BF16/F16 GGUFs (make_gguf.py), Q8_0/Q4_0 (llama-quantize)
 #   run_llama_cpp.sh check           load and run every file briefly (pp16 / tg4; 4 docs x 256)
 #   run_llama_cpp.sh bench [SHAPES]  the timed run; SHAPES from "350m 1.2b colbert" (default all)
+#                                    TYPES limits the GGUF types (default "bf16 f16 q8_0 q4_0")
 #
 # Environment: SID (chroot, default /tmp/sid), BENCH (checkpoint folder, default
 # /tmp/lateral-bench), THREADS (2), REPS (3), LOAD_MODES ("mmap,none": llama-bench -lm;
@@ -23,7 +24,7 @@ LOAD_MODES=${LOAD_MODES:-mmap,none}
 EMBD_DOCS=${EMBD_DOCS:-64}
 EMBD_TOKENS=${EMBD_TOKENS:-256}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TYPES="bf16 f16 q8_0 q4_0"
+TYPES=${TYPES:-"bf16 f16 q8_0 q4_0"}
 
 mode=${1:-}
 shift || true

@@ -52,7 +52,7 @@ for group in "${groups[@]}"; do
       shape=lfm2-$group
       for p in $PRECISIONS; do
         run "$group-$p" --causal_model="$(checkpoint "$shape")" --repetitions="$REPS" \
-          --precision="$p" --threads="$THREADS" --benchmark_filter='^(Bandwidth|Load|Prefill|Decode)/'
+          --precision="$p" --threads="$THREADS" --benchmark_filter='^(Bandwidth|Load|Prefill|Decode|DecodeSampled)/'
       done ;;
     accuracy)
       run weight-formats --colbert_model="$(checkpoint lfm2-colbert-350m)" --documents=4 --document_tokens=256 \
