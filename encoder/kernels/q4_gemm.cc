@@ -1,0 +1,529 @@
+#include "encoder/kernels/q4_gemm.h"
+
+#include <immintrin.h>
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "common/blas_threading.h"
+#include "common/cpu_features.h"
+#include "common/numeric_formats.h"
+#include "encoder/kernels/amx_bf16_util.h"
+#include "encoder/kernels/int8_gemm.h"
+#include "encoder/kernels/kernel_util.h"
+
+namespace lateral::kernels {
+namespace {
+
+using internal::AlignedBuffer;
+using internal::AmxTileConfig;
+using internal::ForEachTask;
+using internal::FullAmxTileConfig;
+using internal::RoundUp;
+
+constexpr int64_t kGroup = Q4Matrix::kGroup;
+constexpr uint16_t kNaNBits = 0x7FC0;
+
+// ---------------------------------------------------------------- scale grid
+
+// Scales keep 5 significant bits: f32 bits with the low 19 bits clear (bf16
+// with its 3 low mantissa bits clear). Positive finite inputs only.
+constexpr uint32_t kGridLowBits = (1u << 19) - 1;
+
+inline uint32_t Bits(float v) {
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  return b;
+}
+inline float FromBits(uint32_t b) {
+  float v;
+  std::memcpy(&v, &b, 4);
+  return v;
+}
+inline float GridUp(float s) {
+  const uint32_t b = Bits(s);
+  return FromBits((b & kGridLowBits) != 0 ? (b & ~kGridLowBits) + (1u << 19) : b);
+}
+inline float GridNearest(float s) { return FromBits((Bits(s) + (1u << 18)) & ~kGridLowBits); }
+inline float GridNext(float s) { return FromBits(Bits(s) + (1u << 19)); }
+
+// round-half-even(v * inv) clamped to [-8, 7], for |v * inv| < 2^22 (the
+// magic-number add rounds in the default mode without a libm call, so the
+// loops below vectorise).
+inline float RoundClamp(float v, float inv) {
+  constexpr float kMagic = 12582912.0f;
+  float r = (v * inv + kMagic) - kMagic;
+  r = r < -8.0f ? -8.0f : r;
+  return r > 7.0f ? 7.0f : r;
+}
+
+// Σ (w - s·q)² over one zero-padded group of 32.
+inline float GroupError(const float* w, float s) {
+  const float inv = 1.0f / s;
+  float err = 0.0f;
+  for (int t = 0; t < kGroup; ++t) {
+    const float d = w[t] - s * RoundClamp(w[t], inv);
+    err += d * d;
+  }
+  return err;
+}
+
+// Quantises one group of 32 values (zero-padded), writing q[32]; returns
+// the scale's bf16 bits.
+uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive) {
+  float pos = 0.0f, neg = 0.0f;
+  bool finite = true;
+  for (int t = 0; t < kGroup; ++t) {
+    if (!std::isfinite(w[t])) finite = false;
+    pos = std::max(pos, w[t]);
+    neg = std::max(neg, -w[t]);
+  }
+  if (!finite || (pos == 0.0f && neg == 0.0f)) {
+    std::memset(q, 0, kGroup);
+    return finite ? 0 : kNaNBits;
+  }
+  const float amax = std::max(pos, neg);
+  float best = GridNearest(amax / 7.0f);
+  if (!naive) {
+    float best_err = GroupError(w, best);
+    // Candidates from the smallest scale that clips nothing upwards.
+    const float hi = amax / 6.5f;
+    for (float s = GridUp(std::max(pos / 7.5f, neg / 8.5f)); s <= hi; s = GridNext(s)) {
+      const float err = GroupError(w, s);
+      if (err < best_err) {
+        best_err = err;
+        best = s;
+      }
+    }
+  }
+  const float inv = 1.0f / best;
+  for (int t = 0; t < kGroup; ++t) q[t] = static_cast<int8_t>(RoundClamp(w[t], inv));
+  return static_cast<uint16_t>(Bits(best) >> 16);
+}
+
+// Weight t of a row sits in byte (t / 128) * 64 + t % 64, high nibble when t % 128 >= 64.
+inline void PutNibble(uint8_t* row, int64_t t, int q) {
+  const int64_t byte = t / Q4Matrix::kBlock * 64 + t % 64;
+  const uint8_t u = static_cast<uint8_t>(q + 8);
+  if (t % Q4Matrix::kBlock >= 64) {
+    row[byte] = static_cast<uint8_t>((row[byte] & 0x0F) | (u << 4));
+  } else {
+    row[byte] = static_cast<uint8_t>((row[byte] & 0xF0) | u);
+  }
+}
+
+template <typename Load>
+Q4Matrix Quantize(int64_t rows, int64_t cols, Load load) {
+  Q4Matrix out;
+  out.rows = rows;
+  out.cols = cols;
+  out.stride = RoundUp(std::max<int64_t>(cols, 1), Q4Matrix::kBlock);
+  out.groups = out.stride / kGroup;
+  out.nibbles.assign(rows * out.stride / 2, 0x88);  // q = 0 everywhere
+  out.scales.assign(rows * out.groups, 0);
+  internal::ForRowBlocks(rows, cols * 8, [&](int64_t r0, int64_t r1) {
+    float w[kGroup];
+    int8_t q[kGroup];
+    for (int64_t j = r0; j < r1; ++j) {
+      uint8_t* row = out.nibbles.data() + j * (out.stride / 2);
+      for (int64_t g = 0; g * kGroup < cols; ++g) {
+        const int64_t t0 = g * kGroup, count = std::min(kGroup, cols - t0);
+        for (int64_t t = 0; t < kGroup; ++t) w[t] = t < count ? load(j, t0 + t) : 0.0f;
+        out.scales[j * out.groups + g] = QuantizeGroup32(w, q, /*naive=*/false);
+        for (int64_t t = 0; t < count; ++t) PutNibble(row, t0 + t, q[t]);
+      }
+    }
+  });
+  return out;
+}
+
+inline void StoreOut(float* y, bool accumulate, float v) { *y = accumulate ? *y + v : v; }
+
+// ---------------------------------------------------------------- decode: activations
+
+// Per call: int8 activations [m, stride] (zero-padded), their scales, and
+// -8 · (sum of each 4 consecutive activations) as int32 [m, stride / 4],
+// which cancels the + 8 of the unsigned nibbles exactly.
+struct QuantizedRows {
+  int64_t ldq = 0;
+  AlignedBuffer<int8_t> q;
+  std::vector<float> scales;
+  AlignedBuffer<int32_t> neg_sums;
+  QuantizedRows(const float* x, int64_t m, int64_t k, int64_t ldx, int64_t stride)
+      : ldq(stride), q(m * stride), scales(m), neg_sums(m * stride / 4) {
+    for (int64_t i = 0; i < m; ++i) {
+      int8_t* row = q.data() + i * ldq;
+      std::memset(row + k, 0, ldq - k);
+      scales[i] = QuantizeActivationRow(x + i * ldx, k, row);
+      int32_t* ns = neg_sums.data() + i * (ldq / 4);
+      for (int64_t l = 0; l < ldq / 4; ++l) {
+        ns[l] = -8 * (int32_t{row[4 * l]} + row[4 * l + 1] + row[4 * l + 2] + row[4 * l + 3]);
+      }
+    }
+  }
+};
+
+// ---------------------------------------------------------------- decode: portable
+
+void GemvPortable(const QuantizedRows& xr, const Q4Matrix& w, float* y, int64_t ldy, bool accumulate, int64_t m0,
+                  int64_t m1, int64_t n0, int64_t n1) {
+  const int64_t used_groups = (w.cols + kGroup - 1) / kGroup;
+  for (int64_t j = n0; j < n1; ++j) {
+    for (int64_t i = m0; i < m1; ++i) {
+      const int8_t* a = xr.q.data() + i * xr.ldq;
+      float sum = 0.0f;
+      for (int64_t g = 0; g < used_groups; ++g) {
+        int32_t dot = 0;
+        for (int64_t t = g * kGroup; t < (g + 1) * kGroup; ++t) dot += w.Value(j, t) * int32_t{a[t]};
+        sum += static_cast<float>(dot) * w.Scale(j, g);
+      }
+      StoreOut(y + i * ldy + j, accumulate, sum * xr.scales[i]);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- decode: AVX2
+
+LATERAL_KERNEL_AVX2 inline float Bf16Scalar(uint16_t bits) { return Bf16ToFloat(bits); }
+
+template <int MR, int NR>
+LATERAL_KERNEL_AVX2 void MicroGemvAvx2(const QuantizedRows& xr, int64_t i0, const Q4Matrix& w, int64_t j0, float* y,
+                                       int64_t ldy, bool accumulate) {
+  __m256 acc[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
+  const __m256i low = _mm256_set1_epi8(0x0F);
+  const __m256i ones = _mm256_set1_epi16(1);
+  const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
+  for (int64_t c = 0; c < blocks; ++c) {
+    for (int half = 0; half < 2; ++half) {  // bytes 0-31: groups 0 and 2; bytes 32-63: groups 1 and 3
+      const int64_t t_lo = c * 128 + half * 32, t_hi = t_lo + 64;
+      for (int j = 0; j < NR; ++j) {
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.row_nibbles(j0 + j) + c * 64 + half * 32));
+        const __m256i lo = _mm256_and_si256(v, low);
+        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+        const uint16_t* sc = w.row_scales(j0 + j) + c * 4;
+        const __m256 s_lo = _mm256_set1_ps(Bf16Scalar(sc[half])), s_hi = _mm256_set1_ps(Bf16Scalar(sc[2 + half]));
+        for (int i = 0; i < MR; ++i) {
+          const int8_t* a = xr.q.data() + (i0 + i) * xr.ldq;
+          const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4);
+          const __m256i x_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + t_lo));
+          const __m256i x_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + t_hi));
+          const __m256i d_lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, x_lo), ones),
+                                                _mm256_load_si256(reinterpret_cast<const __m256i*>(ns + t_lo / 4)));
+          const __m256i d_hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(hi, x_hi), ones),
+                                                _mm256_load_si256(reinterpret_cast<const __m256i*>(ns + t_hi / 4)));
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d_lo), s_lo, acc[i][j]);
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d_hi), s_hi, acc[i][j]);
+        }
+      }
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j)
+      StoreOut(y + (i0 + i) * ldy + j0 + j, accumulate, internal::HorizontalSum(acc[i][j]) * xr.scales[i0 + i]);
+}
+
+using MicroGemvFn = void (*)(const QuantizedRows&, int64_t, const Q4Matrix&, int64_t, float*, int64_t, bool);
+constexpr MicroGemvFn kGemvAvx2[4][4] = {
+    {MicroGemvAvx2<1, 1>, MicroGemvAvx2<1, 2>, MicroGemvAvx2<1, 3>, MicroGemvAvx2<1, 4>},
+    {MicroGemvAvx2<2, 1>, MicroGemvAvx2<2, 2>, MicroGemvAvx2<2, 3>, MicroGemvAvx2<2, 4>},
+    {MicroGemvAvx2<3, 1>, MicroGemvAvx2<3, 2>, MicroGemvAvx2<3, 3>, MicroGemvAvx2<3, 4>},
+    {MicroGemvAvx2<4, 1>, MicroGemvAvx2<4, 2>, MicroGemvAvx2<4, 3>, MicroGemvAvx2<4, 4>},
+};
+
+// ---------------------------------------------------------------- decode: AVX-512 VNNI
+
+template <int MR, int NR>
+LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, const Q4Matrix& w, int64_t j0,
+                                           float* y, int64_t ldy, bool accumulate) {
+  __m512 acc[MR][NR];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
+  const __m512i low = _mm512_set1_epi8(0x0F);
+  // 16-bit lanes of the scale vector: element 4 (zero) below each scale, so
+  // each 32-bit lane becomes that group's scale as f32 bits. Lanes 0-7 take
+  // group 0 (or 2), lanes 8-15 group 1 (or 3).
+  const __m512i idx_lo = _mm512_set_epi16(1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4,  //
+                                          0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
+  const __m512i idx_hi = _mm512_set_epi16(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4,  //
+                                          2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4);
+  const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
+  for (int64_t c = 0; c < blocks; ++c) {
+    __m512i x_lo[MR], x_hi[MR];
+    for (int i = 0; i < MR; ++i) {
+      x_lo[i] = _mm512_load_si512(xr.q.data() + (i0 + i) * xr.ldq + c * 128);
+      x_hi[i] = _mm512_load_si512(xr.q.data() + (i0 + i) * xr.ldq + c * 128 + 64);
+    }
+    for (int j = 0; j < NR; ++j) {
+      const __m512i v = _mm512_loadu_si512(w.row_nibbles(j0 + j) + c * 64);
+      const __m512i lo = _mm512_and_si512(v, low);
+      const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+      const __m512i sc = _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w.row_scales(j0 + j) + c * 4)));
+      const __m512 s_lo = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_lo, sc));
+      const __m512 s_hi = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_hi, sc));
+      for (int i = 0; i < MR; ++i) {
+        const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4) + c * 32;
+        const __m512i d_lo = _mm512_dpbusd_epi32(_mm512_load_si512(ns), lo, x_lo[i]);
+        const __m512i d_hi = _mm512_dpbusd_epi32(_mm512_load_si512(ns + 16), hi, x_hi[i]);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_lo), s_lo, acc[i][j]);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_hi), s_hi, acc[i][j]);
+      }
+    }
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NR; ++j)
+      StoreOut(y + (i0 + i) * ldy + j0 + j, accumulate, _mm512_reduce_add_ps(acc[i][j]) * xr.scales[i0 + i]);
+}
+
+// 1 activation row: 8 weight rows in flight (more streams for the memory
+// system); 2-4 rows: 4 weight rows.
+constexpr MicroGemvFn kGemvAvx512x8[8] = {MicroGemvAvx512<1, 1>, MicroGemvAvx512<1, 2>, MicroGemvAvx512<1, 3>,
+                                          MicroGemvAvx512<1, 4>, MicroGemvAvx512<1, 5>, MicroGemvAvx512<1, 6>,
+                                          MicroGemvAvx512<1, 7>, MicroGemvAvx512<1, 8>};
+constexpr MicroGemvFn kGemvAvx512[4][4] = {
+    {MicroGemvAvx512<1, 1>, MicroGemvAvx512<1, 2>, MicroGemvAvx512<1, 3>, MicroGemvAvx512<1, 4>},
+    {MicroGemvAvx512<2, 1>, MicroGemvAvx512<2, 2>, MicroGemvAvx512<2, 3>, MicroGemvAvx512<2, 4>},
+    {MicroGemvAvx512<3, 1>, MicroGemvAvx512<3, 2>, MicroGemvAvx512<3, 3>, MicroGemvAvx512<3, 4>},
+    {MicroGemvAvx512<4, 1>, MicroGemvAvx512<4, 2>, MicroGemvAvx512<4, 3>, MicroGemvAvx512<4, 4>},
+};
+
+void Gemv(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
+          bool accumulate) {
+  const QuantizedRows xr(x, m, k, ldx, w.stride);
+  internal::RunTiles(m, w.rows, w.stride / 2, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    if (tier == Tier::kPortable) {
+      GemvPortable(xr, w, y, ldy, accumulate, m0, m1, n0, n1);
+      return;
+    }
+    const bool single = tier >= Tier::kAvx512 && m1 - m0 == 1;
+    const int64_t NR = single ? 8 : 4;
+    for (int64_t i = m0; i < m1; i += 4) {
+      const int mr = static_cast<int>(std::min<int64_t>(4, m1 - i));
+      for (int64_t j = n0; j < n1; j += NR) {
+        const int nr = static_cast<int>(std::min<int64_t>(NR, n1 - j));
+        const MicroGemvFn fn = tier == Tier::kAvx2 ? kGemvAvx2[mr - 1][nr - 1]
+                               : single            ? kGemvAvx512x8[nr - 1]
+                                                   : kGemvAvx512[mr - 1][nr - 1];
+        fn(xr, i, w, j, y, ldy, accumulate);
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- prefill: dequantisation
+
+void DequantiseRowPortable(const Q4Matrix& w, int64_t j, int64_t count, float* out) {
+  for (int64_t t = 0; t < count; ++t) out[t] = w.Dequantised(j, t);
+}
+
+// Row j dequantised to f32, stride values (s · q exactly).
+LATERAL_KERNEL_AVX2 void DequantiseRowAvx2(const Q4Matrix& w, int64_t j, float* out) {
+  const uint8_t* row = w.row_nibbles(j);
+  const uint16_t* sc = w.row_scales(j);
+  const __m256i low = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
+  for (int64_t c = 0; c < w.stride / 128; ++c) {
+    for (int half = 0; half < 2; ++half) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c * 64 + half * 32));
+      const __m256i lo = _mm256_sub_epi8(_mm256_and_si256(v, low), eight);
+      const __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), eight);
+      for (int part = 0; part < 2; ++part) {
+        const __m256i q = part == 0 ? lo : hi;
+        const int64_t t0 = c * 128 + half * 32 + part * 64;
+        const __m256 s = _mm256_set1_ps(Bf16Scalar(sc[t0 / kGroup]));
+        alignas(32) int8_t bytes[32];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), q);
+        for (int e = 0; e < 4; ++e) {
+          const __m256i q32 = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 8 * e)));
+          _mm256_storeu_ps(out + t0 + 8 * e, _mm256_mul_ps(_mm256_cvtepi32_ps(q32), s));
+        }
+      }
+    }
+  }
+}
+
+// Row j dequantised to bf16 (exact), stride values.
+LATERAL_KERNEL_AVX512 void DequantiseRowBf16Avx512(const Q4Matrix& w, int64_t j, uint16_t* out) {
+  const uint8_t* row = w.row_nibbles(j);
+  const uint16_t* sc = w.row_scales(j);
+  const __m512i low = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
+  for (int64_t c = 0; c < w.stride / 128; ++c) {
+    const __m512i v = _mm512_loadu_si512(row + c * 64);
+    const __m512i lo = _mm512_sub_epi8(_mm512_and_si512(v, low), eight);
+    const __m512i hi = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), low), eight);
+    for (int part = 0; part < 2; ++part) {
+      const __m512i q = part == 0 ? lo : hi;
+      for (int e = 0; e < 4; ++e) {  // 16 weights each; groups change every 2
+        const int64_t t0 = c * 128 + part * 64 + e * 16;
+        const __m512 s = _mm512_set1_ps(Bf16ToFloat(sc[t0 / kGroup]));
+        __m128i quarter;
+        switch (e) {
+          case 0: quarter = _mm512_extracti32x4_epi32(q, 0); break;
+          case 1: quarter = _mm512_extracti32x4_epi32(q, 1); break;
+          case 2: quarter = _mm512_extracti32x4_epi32(q, 2); break;
+          default: quarter = _mm512_extracti32x4_epi32(q, 3); break;
+        }
+        const __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(quarter)), s);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + t0), (__m256i)_mm512_cvtneps_pbh(d));
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- prefill: portable
+
+void PrefillPortable(const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
+                     bool accumulate) {
+  internal::RunTiles(m, w.rows, k, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    std::vector<float> row(static_cast<size_t>(k));
+    for (int64_t j = n0; j < n1; ++j) {
+      DequantiseRowPortable(w, j, k, row.data());
+      for (int64_t i = m0; i < m1; ++i) {
+        float s = 0.0f;
+        for (int64_t t = 0; t < k; ++t) s += x[i * ldx + t] * row[t];
+        StoreOut(y + i * ldy + j, accumulate, s);
+      }
+    }
+  });
+}
+
+// ---------------------------------------------------------------- prefill: f32 panels + sgemm
+
+constexpr int64_t kPanelRows = 256;
+
+void PrefillSgemm(const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
+                  bool accumulate) {
+  SetUpBlasThreading();
+  const int64_t n = w.rows, panels = (n + kPanelRows - 1) / kPanelRows;
+  auto panel = [&](int64_t p) {
+    const int64_t n0 = p * kPanelRows, rows = std::min(kPanelRows, n - n0);
+    thread_local std::vector<float> buffer;
+    buffer.resize(static_cast<size_t>(rows * w.stride));
+    for (int64_t j = 0; j < rows; ++j) DequantiseRowAvx2(w, n0 + j, buffer.data() + j * w.stride);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(m), static_cast<int>(rows),
+                static_cast<int>(k), 1.0f, x, static_cast<int>(ldx), buffer.data(), static_cast<int>(w.stride),
+                accumulate ? 1.0f : 0.0f, y + n0, static_cast<int>(ldy));
+  };
+  ForEachTask(panels, panel);
+}
+
+// ---------------------------------------------------------------- prefill: AMX-BF16
+
+constexpr int64_t kAmxMinRows = 16;
+
+LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w,
+                                      float* y, int64_t ldy, bool accumulate) {
+  const int64_t n = w.rows, kp = w.stride;
+  const int64_t mp = RoundUp(m, 32), block_bytes = kp * 32;  // 16 rows x kp bf16
+  AlignedBuffer<int8_t> hi(mp / 16 * block_bytes), mid(mp / 16 * block_bytes);
+  internal::ForRowBlocks(mp / 16, 16 * k, [&](int64_t b0, int64_t b1) {
+    AlignedBuffer<uint16_t> rows_hi(16 * kp), rows_mid(16 * kp);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t r = 0; r < 16; ++r) {
+        const int64_t i = b * 16 + r;
+        uint16_t* h = rows_hi.data() + r * kp;
+        uint16_t* md = rows_mid.data() + r * kp;
+        if (i < m) {
+          const float* xi = x + i * ldx;
+          internal::RoundToBf16Avx512(xi, k, h);
+          std::memset(h + k, 0, (kp - k) * 2);
+          internal::SplitLowAvx512(xi, k, h, kp, md);
+        } else {
+          std::memset(h, 0, kp * 2);
+          std::memset(md, 0, kp * 2);
+        }
+      }
+      internal::PackPairs16(rows_hi.data(), kp, kp, hi.data() + b * block_bytes);
+      internal::PackPairs16(rows_mid.data(), kp, kp, mid.data() + b * block_bytes);
+    }
+  });
+  const AmxTileConfig config = FullAmxTileConfig();
+  // As bf16's AMX path: a task is 128 weight rows x an activation block whose
+  // two packed parts stay within about 1 MB of L2; each 32-row weight block is
+  // dequantised once per task into a per-thread buffer (32 x kp bf16).
+  constexpr int64_t kTaskRows = 128;
+  const int64_t task_cols = std::clamp<int64_t>((int64_t{1} << 20) / (4 * kp) / 32 * 32, 32, 256);
+  const int64_t n32 = RoundUp(n, 32);
+  const int64_t n_tasks = (n32 + kTaskRows - 1) / kTaskRows, m_tasks = (mp + task_cols - 1) / task_cols;
+  auto task = [&](int64_t t) {
+    alignas(64) float c[4 * 256];
+    thread_local std::vector<uint16_t> block;
+    block.resize(static_cast<size_t>(32 * kp));
+    const int64_t ni = t / m_tasks, mi = t % m_tasks;
+    for (int64_t n0 = ni * kTaskRows; n0 < std::min(n32, (ni + 1) * kTaskRows); n0 += 32) {
+      for (int64_t r = 0; r < 32; ++r) {
+        if (n0 + r < n) {
+          DequantiseRowBf16Avx512(w, n0 + r, block.data() + r * kp);
+        } else {
+          std::memset(block.data() + r * kp, 0, kp * 2);
+        }
+      }
+      for (int64_t m0 = mi * task_cols; m0 < std::min(mp, (mi + 1) * task_cols); m0 += 32) {
+        const int64_t b = m0 / 16;
+        const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
+        internal::AmxBf16Block(config, block.data(), kp * 2, parts, block_bytes, kp / 32, c);
+        for (int wi = 0; wi < 2; ++wi) {
+          const int64_t j0 = n0 + 16 * wi;
+          const int rows = static_cast<int>(std::min<int64_t>(16, n - j0));
+          for (int xi = 0; xi < 2 && rows > 0; ++xi) {
+            const int64_t i0 = m0 + 16 * xi;
+            const int cols = static_cast<int>(std::min<int64_t>(16, m - i0));
+            if (cols <= 0) continue;
+            internal::StoreTileTransposedF32(c + (2 * wi + xi) * 256, j0, rows, i0, cols, y, ldy, accumulate);
+          }
+        }
+      }
+    }
+  };
+  ForEachTask(n_tasks * m_tasks, task);
+}
+
+}  // namespace
+
+int Q4Matrix::Value(int64_t j, int64_t t) const {
+  const uint8_t byte = row_nibbles(j)[t / kBlock * 64 + t % 64];
+  const int u = t % kBlock >= 64 ? byte >> 4 : byte & 0x0F;
+  return u - 8;
+}
+
+float Q4Matrix::Scale(int64_t j, int64_t g) const { return Bf16ToFloat(row_scales(j)[g]); }
+
+void Q4Matrix::RowToFloat(int64_t j, float* out) const { DequantiseRowPortable(*this, j, cols, out); }
+
+uint16_t QuantizeQ4Group(const float* w, int64_t count, int8_t* q, bool naive) {
+  float padded[kGroup];
+  int8_t all[kGroup];
+  for (int64_t t = 0; t < kGroup; ++t) padded[t] = t < count ? w[t] : 0.0f;
+  const uint16_t scale = QuantizeGroup32(padded, all, naive);
+  std::memcpy(q, all, static_cast<size_t>(std::min(count, kGroup)));
+  return scale;
+}
+
+Q4Matrix QuantizeQ4(const float* w, int64_t rows, int64_t cols, int64_t ld) {
+  return Quantize(rows, cols, [&](int64_t j, int64_t t) { return w[j * ld + t]; });
+}
+
+Q4Matrix QuantizeQ4Bf16(const uint16_t* w, int64_t rows, int64_t cols, int64_t ld) {
+  return Quantize(rows, cols, [&](int64_t j, int64_t t) { return Bf16ToFloat(w[j * ld + t]); });
+}
+
+void Q4Gemm(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
+            bool accumulate) {
+  if (m <= 0 || w.rows <= 0) return;
+  tier = std::min(tier, SupportedTier());
+  if (m <= internal::kGemvRows) {
+    Gemv(tier, x, m, k, ldx, w, y, ldy, accumulate);
+  } else if (tier == Tier::kPortable) {
+    PrefillPortable(x, m, k, ldx, w, y, ldy, accumulate);
+  } else if (tier == Tier::kAmx && m >= kAmxMinRows && cpu::Detected().amx_bf16) {
+    PrefillAmx(x, m, k, ldx, w, y, ldy, accumulate);
+  } else {
+    PrefillSgemm(x, m, k, ldx, w, y, ldy, accumulate);
+  }
+}
+
+}  // namespace lateral::kernels
