@@ -61,20 +61,53 @@ inline float RoundClamp(float v, float inv) {
   return r > 7.0f ? 7.0f : r;
 }
 
-// Σ (w - s·q)² over one zero-padded group of 32.
-inline float GroupError(const float* w, float s) {
-  const float inv = 1.0f / s;
-  float err = 0.0f;
-  for (int t = 0; t < kGroup; ++t) {
-    const float d = w[t] - s * RoundClamp(w[t], inv);
-    err += d * d;
+// The squared error Σ (w - s·q)² of each candidate scale over one zero-padded
+// group of 32. Every term is computed exactly (s·q is exact in f32; w - s·q
+// is exact by Sterbenz's lemma, since |w - s·q| <= s / 2 and w lies within
+// a factor 2 of s·q whenever q != 0; its square is exact in double) and the
+// terms are summed in double in the order t = 0..31 in both versions below,
+// so they return the same bits and every tier picks the same scale.
+constexpr int kMaxCandidates = 16;
+
+void GroupErrorsPortable(const float* w, const float* scales, int count, double* err) {
+  for (int c = 0; c < count; ++c) {
+    const float s = scales[c], inv = 1.0f / s;
+    double e = 0.0;
+    for (int t = 0; t < kGroup; ++t) {
+      const double d = w[t] - s * RoundClamp(w[t], inv);
+      e += d * d;
+    }
+    err[c] = e;
   }
-  return err;
+}
+
+// Candidates in lanes; the rounding uses vrndscaleps on the rounded product
+// (the scalar magic-number add, done on the same rounded product, agrees).
+LATERAL_KERNEL_AVX512 void GroupErrorsAvx512(const float* w, const float* scales, int count, double* err) {
+  const __mmask16 used = static_cast<__mmask16>((1u << count) - 1);
+  const __m512 s = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), used, scales);
+  const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), s);
+  const __m512 lo = _mm512_set1_ps(-8.0f), hi = _mm512_set1_ps(7.0f);
+  __m512d e0 = _mm512_setzero_pd(), e1 = _mm512_setzero_pd();
+  for (int t = 0; t < kGroup; ++t) {
+    const __m512 v = _mm512_set1_ps(w[t]);
+    __m512 q = _mm512_roundscale_ps(_mm512_mul_ps(v, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    q = _mm512_min_ps(_mm512_max_ps(q, lo), hi);
+    const __m512 d = _mm512_sub_ps(v, _mm512_mul_ps(s, q));
+    const __m512d d0 = _mm512_cvtps_pd(_mm512_castps512_ps256(d));
+    const __m512d d1 = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(d), 1)));
+    e0 = _mm512_add_pd(e0, _mm512_mul_pd(d0, d0));
+    e1 = _mm512_add_pd(e1, _mm512_mul_pd(d1, d1));
+  }
+  alignas(64) double all[kMaxCandidates];
+  _mm512_store_pd(all, e0);
+  _mm512_store_pd(all + 8, e1);
+  std::memcpy(err, all, count * sizeof(double));
 }
 
 // Quantises one group of 32 values (zero-padded), writing q[32]; returns
 // the scale's bf16 bits.
-uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive) {
+uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive, bool vector) {
   float pos = 0.0f, neg = 0.0f;
   bool finite = true;
   for (int t = 0; t < kGroup; ++t) {
@@ -82,21 +115,34 @@ uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive) {
     pos = std::max(pos, w[t]);
     neg = std::max(neg, -w[t]);
   }
-  if (!finite || (pos == 0.0f && neg == 0.0f)) {
+  const float amax = std::max(pos, neg);
+  // Groups below 2^-100 store zeros (their reciprocal scales would overflow).
+  if (!finite || amax < 0x1p-100f) {
     std::memset(q, 0, kGroup);
     return finite ? 0 : kNaNBits;
   }
-  const float amax = std::max(pos, neg);
   float best = GridNearest(amax / 7.0f);
   if (!naive) {
-    float best_err = GroupError(w, best);
-    // Candidates from the smallest scale that clips nothing upwards.
-    const float hi = amax / 6.5f;
-    for (float s = GridUp(std::max(pos / 7.5f, neg / 8.5f)); s <= hi; s = GridNext(s)) {
-      const float err = GroupError(w, s);
-      if (err < best_err) {
-        best_err = err;
-        best = s;
+    // The naive scale first, then the grid from the smallest scale that
+    // clips nothing up to amax / 6.5 (at most 10 values: the grid steps by
+    // 1/32 to 1/16 relative over a ratio of 8.5 / 6.5).
+    float scales[kMaxCandidates];
+    int count = 0;
+    scales[count++] = best;
+    const float top = amax / 6.5f;
+    for (float s = GridUp(std::max(pos / 7.5f, neg / 8.5f)); s <= top && count < kMaxCandidates; s = GridNext(s)) {
+      scales[count++] = s;
+    }
+    double err[kMaxCandidates];
+    if (vector) {
+      GroupErrorsAvx512(w, scales, count, err);
+    } else {
+      GroupErrorsPortable(w, scales, count, err);
+    }
+    for (int c = 1; c < count; ++c) {
+      if (err[c] < err[0]) {
+        err[0] = err[c];
+        best = scales[c];
       }
     }
   }
@@ -125,6 +171,7 @@ Q4Matrix Quantize(int64_t rows, int64_t cols, Load load) {
   out.groups = out.stride / kGroup;
   out.nibbles.assign(rows * out.stride / 2, 0x88);  // q = 0 everywhere
   out.scales.assign(rows * out.groups, 0);
+  const bool vector = ActiveTier() >= Tier::kAvx512;
   internal::ForRowBlocks(rows, cols * 8, [&](int64_t r0, int64_t r1) {
     float w[kGroup];
     int8_t q[kGroup];
@@ -133,7 +180,7 @@ Q4Matrix Quantize(int64_t rows, int64_t cols, Load load) {
       for (int64_t g = 0; g * kGroup < cols; ++g) {
         const int64_t t0 = g * kGroup, count = std::min(kGroup, cols - t0);
         for (int64_t t = 0; t < kGroup; ++t) w[t] = t < count ? load(j, t0 + t) : 0.0f;
-        out.scales[j * out.groups + g] = QuantizeGroup32(w, q, /*naive=*/false);
+        out.scales[j * out.groups + g] = QuantizeGroup32(w, q, /*naive=*/false, vector);
         for (int64_t t = 0; t < count; ++t) PutNibble(row, t0 + t, q[t]);
       }
     }
@@ -203,7 +250,8 @@ LATERAL_KERNEL_AVX2 void MicroGemvAvx2(const QuantizedRows& xr, int64_t i0, cons
     for (int half = 0; half < 2; ++half) {  // bytes 0-31: groups 0 and 2; bytes 32-63: groups 1 and 3
       const int64_t t_lo = c * 128 + half * 32, t_hi = t_lo + 64;
       for (int j = 0; j < NR; ++j) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w.row_nibbles(j0 + j) + c * 64 + half * 32));
+        const uint8_t* bytes = w.row_nibbles(j0 + j) + c * 64 + half * 32;
+        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes));
         const __m256i lo = _mm256_and_si256(v, low);
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
         const uint16_t* sc = w.row_scales(j0 + j) + c * 4;
@@ -242,7 +290,9 @@ template <int MR, int NR>
 LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, const Q4Matrix& w, int64_t j0,
                                            float* y, int64_t ldy, bool accumulate) {
   __m512 acc[MR][NR];
+#pragma GCC unroll 4
   for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
   const __m512i low = _mm512_set1_epi8(0x0F);
   // 16-bit lanes of the scale vector: element 4 (zero) below each scale, so
@@ -252,24 +302,55 @@ LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, 
                                           0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
   const __m512i idx_hi = _mm512_set_epi16(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4,  //
                                           2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4);
+  // Row pointers hoisted (the loops below are fully unrolled, so the
+  // accumulators stay in registers). `ahead` is the same row NR further on,
+  // which the next micro-tile reads: rows are short (576 bytes at k = 1024)
+  // and many streams run at once, so the hardware prefetchers alone leave
+  // the loads waiting; without a next tile it is the row itself.
+  const uint8_t* rows[NR];
+  const uint16_t* scales[NR];
+  const uint8_t* ahead[NR];
+  const uint16_t* ahead_scales[NR];
+#pragma GCC unroll 8
+  for (int j = 0; j < NR; ++j) {
+    rows[j] = w.row_nibbles(j0 + j);
+    scales[j] = w.row_scales(j0 + j);
+    const int64_t next = j0 + j + NR < w.rows ? j0 + j + NR : j0 + j;
+    ahead[j] = w.row_nibbles(next);
+    ahead_scales[j] = w.row_scales(next);
+  }
+  const int8_t* xq[MR];
+  const int32_t* ns[MR];
+#pragma GCC unroll 4
+  for (int i = 0; i < MR; ++i) {
+    xq[i] = xr.q.data() + (i0 + i) * xr.ldq;
+    ns[i] = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4);
+  }
   const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
   for (int64_t c = 0; c < blocks; ++c) {
-    __m512i x_lo[MR], x_hi[MR];
+    __m512i x_lo[MR], x_hi[MR], n_lo[MR], n_hi[MR];
+#pragma GCC unroll 4
     for (int i = 0; i < MR; ++i) {
-      x_lo[i] = _mm512_load_si512(xr.q.data() + (i0 + i) * xr.ldq + c * 128);
-      x_hi[i] = _mm512_load_si512(xr.q.data() + (i0 + i) * xr.ldq + c * 128 + 64);
+      x_lo[i] = _mm512_load_si512(xq[i] + c * 128);
+      x_hi[i] = _mm512_load_si512(xq[i] + c * 128 + 64);
+      n_lo[i] = _mm512_load_si512(ns[i] + c * 32);
+      n_hi[i] = _mm512_load_si512(ns[i] + c * 32 + 16);
     }
+#pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) {
-      const __m512i v = _mm512_loadu_si512(w.row_nibbles(j0 + j) + c * 64);
+      _mm_prefetch(reinterpret_cast<const char*>(ahead[j] + c * 64), _MM_HINT_T0);
+      if (c % 8 == 0) _mm_prefetch(reinterpret_cast<const char*>(ahead_scales[j] + c * 4), _MM_HINT_T0);
+      const __m512i v = _mm512_loadu_si512(rows[j] + c * 64);
       const __m512i lo = _mm512_and_si512(v, low);
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
-      const __m512i sc = _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(w.row_scales(j0 + j) + c * 4)));
+      const __m128i four = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales[j] + c * 4));
+      const __m512i sc = _mm512_zextsi128_si512(four);
       const __m512 s_lo = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_lo, sc));
       const __m512 s_hi = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_hi, sc));
+#pragma GCC unroll 4
       for (int i = 0; i < MR; ++i) {
-        const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4) + c * 32;
-        const __m512i d_lo = _mm512_dpbusd_epi32(_mm512_load_si512(ns), lo, x_lo[i]);
-        const __m512i d_hi = _mm512_dpbusd_epi32(_mm512_load_si512(ns + 16), hi, x_hi[i]);
+        const __m512i d_lo = _mm512_dpbusd_epi32(n_lo[i], lo, x_lo[i]);
+        const __m512i d_hi = _mm512_dpbusd_epi32(n_hi[i], hi, x_hi[i]);
         acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_lo), s_lo, acc[i][j]);
         acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_hi), s_hi, acc[i][j]);
       }
@@ -498,7 +579,7 @@ uint16_t QuantizeQ4Group(const float* w, int64_t count, int8_t* q, bool naive) {
   float padded[kGroup];
   int8_t all[kGroup];
   for (int64_t t = 0; t < kGroup; ++t) padded[t] = t < count ? w[t] : 0.0f;
-  const uint16_t scale = QuantizeGroup32(padded, all, naive);
+  const uint16_t scale = QuantizeGroup32(padded, all, naive, /*vector=*/false);
   std::memcpy(q, all, static_cast<size_t>(std::min(count, kGroup)));
   return scale;
 }

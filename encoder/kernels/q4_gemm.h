@@ -26,7 +26,10 @@
 // amax / 7 scale on the same grid and 9.5% lower than an unrounded f32
 // amax / 7 scale (the grid itself costs 0.1%). A group with
 // a NaN or infinity gets a NaN scale (and q = 0), so every output that depends
-// on it is NaN, never silently finite (int8_gemm.h's rule, per group).
+// on it is NaN, never silently finite (int8_gemm.h's rule, per group). A group
+// whose largest magnitude is below 2^-100 is stored as zeros. The search's
+// errors are summed exactly the same way at every tier (AVX-512 evaluates 16
+// candidates in lanes), so quantisation gives the same bytes everywhere.
 //
 // Products (y = x · wᵀ, + y when accumulate), by the number of activation rows m:
 //   m <= kGemvRows (decode): activations quantised to int8 per row exactly as

@@ -134,7 +134,9 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c, std::unique_
     // bf16 (when shipped so) or f32, and gains a quantised form below if it is the head.
     LATERAL_ASSIGN_OR_RETURN(const TensorView* view, checkpoint->Get(w.tensor_prefix + "embed_tokens.weight"));
     Precision embed = precision;
-    if (precision == Precision::kInt8 || precision == Precision::kQ4) embed = view->dtype == DType::kBF16 ? Precision::kBf16 : Precision::kF32;
+    if (precision == Precision::kInt8 || precision == Precision::kQ4) {
+      embed = view->dtype == DType::kBF16 ? Precision::kBf16 : Precision::kF32;
+    }
     LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.LoadFullName(w.tensor_prefix + "embed_tokens.weight", {v, h}, embed));
   }
   LATERAL_ASSIGN_OR_RETURN(w.final_norm, r.Load("embedding_norm.weight", {h}));

@@ -94,6 +94,23 @@ TEST(Q4GemmTest, Bf16AndFloatInputsQuantiseIdentically) {
   EXPECT_EQ(a.scales, b.scales);
 }
 
+TEST(Q4GemmTest, QuantisationGivesTheSameBytesAtEveryTier) {
+  const int64_t rows = 64, cols = 1000;
+  std::vector<float> w = RandomVector(rows * cols, 17, 0.03f);
+  for (int64_t j = 0; j < rows; ++j) {
+    for (int64_t t = 0; t < cols; ++t) w[j * cols + t] *= std::ldexp(1.0f, static_cast<int>(j % 9) - 4);
+  }
+  SetTierForTesting(Tier::kPortable);
+  const Q4Matrix want = QuantizeQ4(w.data(), rows, cols, cols);
+  for (Tier tier : AvailableTiers()) {
+    SetTierForTesting(tier);
+    const Q4Matrix got = QuantizeQ4(w.data(), rows, cols, cols);
+    EXPECT_EQ(got.nibbles, want.nibbles) << TierName(tier);
+    EXPECT_EQ(got.scales, want.scales) << TierName(tier);
+  }
+  ClearTierForTesting();
+}
+
 // The search is never worse than amax / 7 on the same grid, group by group,
 // and measurably better on Gaussian weights than amax / 7 unrounded.
 TEST(Q4GemmTest, ScaleSearchBeatsAmaxOver7) {
@@ -119,7 +136,8 @@ TEST(Q4GemmTest, ScaleSearchBeatsAmaxOver7) {
   }
   const double rms = std::sqrt(searched / (groups * 32)), rms_naive = std::sqrt(naive / (groups * 32)),
                rms_unrounded = std::sqrt(unrounded / (groups * 32));
-  std::printf("[ q4 rms   ] searched %.4g, amax/7 on the grid %.4g (%.1f%% lower), amax/7 unrounded %.4g (%.1f%% lower)\n",
+  std::printf("[ q4 rms   ] searched %.4g, amax/7 on the grid %.4g (%.1f%% lower), "
+              "amax/7 unrounded %.4g (%.1f%% lower)\n",
               rms, rms_naive, 100.0 * (1.0 - rms / rms_naive), rms_unrounded, 100.0 * (1.0 - rms / rms_unrounded));
   // Measured 9.5-9.6% lower against either; a search that stopped searching would
   // be 0% (or worse) and fail here.
