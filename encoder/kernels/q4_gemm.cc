@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "common/blas_threading.h"
@@ -84,6 +85,24 @@ void GroupErrorsPortable(const float* w, const float* scales, int count, double*
 // Candidates in lanes; the rounding uses vrndscaleps on the rounded product
 // (the scalar magic-number add, done on the same rounded product, agrees).
 LATERAL_KERNEL_AVX512 void GroupErrorsAvx512(const float* w, const float* scales, int count, double* err) {
+  if (count <= 8) {  // the common case: 8 lanes, half the work
+    const __mmask8 used8 = static_cast<__mmask8>((1u << count) - 1);
+    const __m256 s = _mm256_mask_loadu_ps(_mm256_set1_ps(1.0f), used8, scales);
+    const __m256 inv = _mm256_div_ps(_mm256_set1_ps(1.0f), s);
+    const __m256 lo = _mm256_set1_ps(-8.0f), hi = _mm256_set1_ps(7.0f);
+    __m512d e = _mm512_setzero_pd();
+    for (int t = 0; t < kGroup; ++t) {
+      const __m256 v = _mm256_set1_ps(w[t]);
+      __m256 q = _mm256_roundscale_ps(_mm256_mul_ps(v, inv), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+      q = _mm256_min_ps(_mm256_max_ps(q, lo), hi);
+      const __m512d d = _mm512_cvtps_pd(_mm256_sub_ps(v, _mm256_mul_ps(s, q)));
+      e = _mm512_add_pd(e, _mm512_mul_pd(d, d));
+    }
+    alignas(64) double all[8];
+    _mm512_store_pd(all, e);
+    std::memcpy(err, all, count * sizeof(double));
+    return;
+  }
   const __mmask16 used = static_cast<__mmask16>((1u << count) - 1);
   const __m512 s = _mm512_mask_loadu_ps(_mm512_set1_ps(1.0f), used, scales);
   const __m512 inv = _mm512_div_ps(_mm512_set1_ps(1.0f), s);
@@ -105,15 +124,43 @@ LATERAL_KERNEL_AVX512 void GroupErrorsAvx512(const float* w, const float* scales
   std::memcpy(err, all, count * sizeof(double));
 }
 
+// pos = max(0, max w), neg = max(0, max -w) of one group; false when a value
+// is not finite. Maxima are exact, so this equals the scalar loop.
+LATERAL_KERNEL_AVX512 bool GroupRangeAvx512(const float* w, float* pos, float* neg) {
+  const __m512 a = _mm512_loadu_ps(w), b = _mm512_loadu_ps(w + 16);
+  const __m512 zero = _mm512_setzero_ps(), inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  const __mmask16 bad = _mm512_cmp_ps_mask(_mm512_abs_ps(a), inf, _CMP_NLT_UQ) |
+                        _mm512_cmp_ps_mask(_mm512_abs_ps(b), inf, _CMP_NLT_UQ);
+  *pos = _mm512_reduce_max_ps(_mm512_max_ps(zero, _mm512_max_ps(a, b)));
+  *neg = -_mm512_reduce_min_ps(_mm512_min_ps(zero, _mm512_min_ps(a, b)));
+  return bad == 0;
+}
+
+// q = clamp(round-half-even(w * inv), -8, 7) for one group, as RoundClamp.
+LATERAL_KERNEL_AVX512 void RoundGroupAvx512(const float* w, float inv, int8_t* q) {
+  const __m512 vi = _mm512_set1_ps(inv), lo = _mm512_set1_ps(-8.0f), hi = _mm512_set1_ps(7.0f);
+  for (int h = 0; h < 2; ++h) {
+    __m512 r = _mm512_roundscale_ps(_mm512_mul_ps(_mm512_loadu_ps(w + 16 * h), vi),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    r = _mm512_min_ps(_mm512_max_ps(r, lo), hi);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(q + 16 * h), _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(r)));
+  }
+}
+
 // Quantises one group of 32 values (zero-padded), writing q[32]; returns
-// the scale's bf16 bits.
+// the scale's bf16 bits. `vector` runs the AVX-512 versions of each step,
+// which give the same bits.
 uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive, bool vector) {
   float pos = 0.0f, neg = 0.0f;
   bool finite = true;
-  for (int t = 0; t < kGroup; ++t) {
-    if (!std::isfinite(w[t])) finite = false;
-    pos = std::max(pos, w[t]);
-    neg = std::max(neg, -w[t]);
+  if (vector) {
+    finite = GroupRangeAvx512(w, &pos, &neg);
+  } else {
+    for (int t = 0; t < kGroup; ++t) {
+      if (!std::isfinite(w[t])) finite = false;
+      pos = std::max(pos, w[t]);
+      neg = std::max(neg, -w[t]);
+    }
   }
   const float amax = std::max(pos, neg);
   // Groups below 2^-100 store zeros (their reciprocal scales would overflow).
@@ -147,41 +194,42 @@ uint16_t QuantizeGroup32(const float* w, int8_t* q, bool naive, bool vector) {
     }
   }
   const float inv = 1.0f / best;
-  for (int t = 0; t < kGroup; ++t) q[t] = static_cast<int8_t>(RoundClamp(w[t], inv));
+  if (vector) {
+    RoundGroupAvx512(w, inv, q);
+  } else {
+    for (int t = 0; t < kGroup; ++t) q[t] = static_cast<int8_t>(RoundClamp(w[t], inv));
+  }
   return static_cast<uint16_t>(Bits(best) >> 16);
 }
 
-// Weight t of a row sits in byte (t / 128) * 64 + t % 64, high nibble when t % 128 >= 64.
-inline void PutNibble(uint8_t* row, int64_t t, int q) {
-  const int64_t byte = t / Q4Matrix::kBlock * 64 + t % 64;
-  const uint8_t u = static_cast<uint8_t>(q + 8);
-  if (t % Q4Matrix::kBlock >= 64) {
-    row[byte] = static_cast<uint8_t>((row[byte] & 0x0F) | (u << 4));
-  } else {
-    row[byte] = static_cast<uint8_t>((row[byte] & 0xF0) | u);
-  }
-}
-
-template <typename Load>
-Q4Matrix Quantize(int64_t rows, int64_t cols, Load load) {
+// load_row(j, out) writes row j's cols values as float32.
+template <typename LoadRow>
+Q4Matrix Quantize(int64_t rows, int64_t cols, LoadRow load_row) {
   Q4Matrix out;
   out.rows = rows;
   out.cols = cols;
   out.stride = RoundUp(std::max<int64_t>(cols, 1), Q4Matrix::kBlock);
   out.groups = out.stride / kGroup;
-  out.nibbles.assign(rows * out.stride / 2, 0x88);  // q = 0 everywhere
-  out.scales.assign(rows * out.groups, 0);
+  out.nibbles.resize(rows * out.stride / 2);
+  out.scales.resize(rows * out.groups);
   const bool vector = ActiveTier() >= Tier::kAvx512;
   internal::ForRowBlocks(rows, cols * 8, [&](int64_t r0, int64_t r1) {
-    float w[kGroup];
-    int8_t q[kGroup];
+    std::vector<float> w(static_cast<size_t>(out.stride), 0.0f);  // zero padding stays
+    std::vector<int8_t> q(static_cast<size_t>(out.stride));
     for (int64_t j = r0; j < r1; ++j) {
+      load_row(j, w.data());
+      // Padding groups quantise to q = 0 with scale 0.
+      for (int64_t g = 0; g < out.groups; ++g) {
+        out.scales[j * out.groups + g] = QuantizeGroup32(w.data() + g * kGroup, q.data() + g * kGroup,
+                                                         /*naive=*/false, vector);
+      }
+      // Byte b of block c: weight 128c + b low, 128c + 64 + b high.
       uint8_t* row = out.nibbles.data() + j * (out.stride / 2);
-      for (int64_t g = 0; g * kGroup < cols; ++g) {
-        const int64_t t0 = g * kGroup, count = std::min(kGroup, cols - t0);
-        for (int64_t t = 0; t < kGroup; ++t) w[t] = t < count ? load(j, t0 + t) : 0.0f;
-        out.scales[j * out.groups + g] = QuantizeGroup32(w, q, /*naive=*/false, vector);
-        for (int64_t t = 0; t < count; ++t) PutNibble(row, t0 + t, q[t]);
+      for (int64_t c = 0; c < out.stride / Q4Matrix::kBlock; ++c) {
+        const int8_t* qc = q.data() + c * Q4Matrix::kBlock;
+        for (int b = 0; b < 64; ++b) {
+          row[c * 64 + b] = static_cast<uint8_t>((qc[b] + 8) | ((qc[64 + b] + 8) << 4));
+        }
       }
     }
   });
@@ -241,14 +289,18 @@ template <int MR, int NR>
 LATERAL_KERNEL_AVX2 void MicroGemvAvx2(const QuantizedRows& xr, int64_t i0, const Q4Matrix& w, int64_t j0, float* y,
                                        int64_t ldy, bool accumulate) {
   __m256 acc[MR][NR];
+#pragma GCC unroll 4
   for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm256_setzero_ps();
   const __m256i low = _mm256_set1_epi8(0x0F);
   const __m256i ones = _mm256_set1_epi16(1);
   const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
   for (int64_t c = 0; c < blocks; ++c) {
+#pragma GCC unroll 2
     for (int half = 0; half < 2; ++half) {  // bytes 0-31: groups 0 and 2; bytes 32-63: groups 1 and 3
       const int64_t t_lo = c * 128 + half * 32, t_hi = t_lo + 64;
+#pragma GCC unroll 4
       for (int j = 0; j < NR; ++j) {
         const uint8_t* bytes = w.row_nibbles(j0 + j) + c * 64 + half * 32;
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes));
@@ -256,6 +308,7 @@ LATERAL_KERNEL_AVX2 void MicroGemvAvx2(const QuantizedRows& xr, int64_t i0, cons
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
         const uint16_t* sc = w.row_scales(j0 + j) + c * 4;
         const __m256 s_lo = _mm256_set1_ps(Bf16Scalar(sc[half])), s_hi = _mm256_set1_ps(Bf16Scalar(sc[2 + half]));
+#pragma GCC unroll 4
         for (int i = 0; i < MR; ++i) {
           const int8_t* a = xr.q.data() + (i0 + i) * xr.ldq;
           const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4);
@@ -585,11 +638,14 @@ uint16_t QuantizeQ4Group(const float* w, int64_t count, int8_t* q, bool naive) {
 }
 
 Q4Matrix QuantizeQ4(const float* w, int64_t rows, int64_t cols, int64_t ld) {
-  return Quantize(rows, cols, [&](int64_t j, int64_t t) { return w[j * ld + t]; });
+  return Quantize(rows, cols, [&](int64_t j, float* out) { std::memcpy(out, w + j * ld, cols * sizeof(float)); });
 }
 
 Q4Matrix QuantizeQ4Bf16(const uint16_t* w, int64_t rows, int64_t cols, int64_t ld) {
-  return Quantize(rows, cols, [&](int64_t j, int64_t t) { return Bf16ToFloat(w[j * ld + t]); });
+  return Quantize(rows, cols, [&](int64_t j, float* out) {
+    const uint16_t* in = w + j * ld;
+    for (int64_t t = 0; t < cols; ++t) out[t] = Bf16ToFloat(in[t]);
+  });
 }
 
 void Q4Gemm(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
