@@ -243,18 +243,65 @@ inline void StoreOut(float* y, bool accumulate, float v) { *y = accumulate ? *y 
 // Per call: int8 activations [m, stride] (zero-padded), their scales, and
 // -8 · (sum of each 4 consecutive activations) as int32 [m, stride / 4],
 // which cancels the + 8 of the unsigned nibbles exactly.
+// QuantizeActivationRow vectorised, bit-identical (as int8_gemm.cc's): the
+// maximum is order-free, x * inv rounds the same per lane, and vcvtps2dq
+// rounds to nearest even like the scalar magic-number add (|x * inv| <= 127).
+// Also writes -8 · (sum of each 4 values) into neg_sums (cols rounded up to
+// 64; q's padding must be zero already).
+LATERAL_KERNEL_AVX512 float QuantizeRowAvx512(const float* x, int64_t cols, int64_t ldq, int8_t* q,
+                                              int32_t* neg_sums) {
+  __m512 vmax = _mm512_setzero_ps();
+  __mmask16 bad = 0;
+  const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  for (int64_t t = 0; t < cols; t += 16) {
+    const __mmask16 m = cols - t >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (cols - t)) - 1);
+    const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + t));
+    bad |= _mm512_cmp_ps_mask(a, inf, _CMP_NLT_UQ);  // inf or NaN
+    vmax = _mm512_max_ps(vmax, a);
+  }
+  const float amax = _mm512_reduce_max_ps(vmax);
+  float scale = amax / 127.0f;
+  if (bad != 0 || amax == 0.0f) {
+    std::memset(q, 0, cols);
+    scale = bad != 0 ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
+  } else {
+    const __m512 inv = _mm512_set1_ps(127.0f / amax);
+    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+    for (int64_t t = 0; t < cols; t += 16) {
+      const __mmask16 m =
+          cols - t >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (cols - t)) - 1);
+      __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + t), inv));
+      v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+      _mm_mask_storeu_epi8(q + t, m, _mm512_cvtepi32_epi8(v));
+    }
+  }
+  const __m512i eight = _mm512_set1_epi8(8), zero = _mm512_setzero_si512();
+  for (int64_t t = 0; t < ldq; t += 64) {
+    const __m512i sums = _mm512_dpbusd_epi32(zero, eight, _mm512_load_si512(q + t));
+    _mm512_store_si512(neg_sums + t / 4, _mm512_sub_epi32(zero, sums));
+  }
+  return scale;
+}
+
+// Per call: int8 activations [m, stride] (zero-padded), their scales, and
+// -8 · (sum of each 4 consecutive activations) as int32 [m, stride / 4],
+// which cancels the + 8 of the unsigned nibbles exactly.
 struct QuantizedRows {
   int64_t ldq = 0;
   AlignedBuffer<int8_t> q;
   std::vector<float> scales;
   AlignedBuffer<int32_t> neg_sums;
-  QuantizedRows(const float* x, int64_t m, int64_t k, int64_t ldx, int64_t stride)
+  QuantizedRows(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, int64_t stride)
       : ldq(stride), q(m * stride), scales(m), neg_sums(m * stride / 4) {
     for (int64_t i = 0; i < m; ++i) {
       int8_t* row = q.data() + i * ldq;
-      std::memset(row + k, 0, ldq - k);
-      scales[i] = QuantizeActivationRow(x + i * ldx, k, row);
       int32_t* ns = neg_sums.data() + i * (ldq / 4);
+      std::memset(row + k, 0, ldq - k);
+      if (tier >= Tier::kAvx512) {
+        scales[i] = QuantizeRowAvx512(x + i * ldx, k, ldq, row, ns);
+        continue;
+      }
+      scales[i] = QuantizeActivationRow(x + i * ldx, k, row);
       for (int64_t l = 0; l < ldq / 4; ++l) {
         ns[l] = -8 * (int32_t{row[4 * l]} + row[4 * l + 1] + row[4 * l + 2] + row[4 * l + 3]);
       }
@@ -428,8 +475,18 @@ constexpr MicroGemvFn kGemvAvx512[4][4] = {
 
 void Gemv(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Q4Matrix& w, float* y, int64_t ldy,
           bool accumulate) {
-  const QuantizedRows xr(x, m, k, ldx, w.stride);
-  internal::RunTiles(m, w.rows, w.stride / 2, [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  const QuantizedRows xr(tier, x, m, k, ldx, w.stride);
+  // Tasks of whole weight-row panels of at least 32 KB (rows of 576 bytes at
+  // k = 1024: RunTiles' 16-row minimum would make tasks of 9 KB, where task
+  // overhead shows), multiples of 8 rows, up to 8 per thread for balance.
+  const int64_t n = w.rows, row_bytes = w.stride / 2 + 2 * w.groups;
+  const int threads = tbb::this_task_arena::max_concurrency();
+  int64_t tasks = std::clamp<int64_t>(n * row_bytes / (32 << 10), 1, threads <= 1 ? 1 : 8 * threads);
+  const int64_t rows_per_task = RoundUp((n + tasks - 1) / tasks, 8);
+  tasks = (n + rows_per_task - 1) / rows_per_task;
+  const int64_t m0 = 0, m1 = m;
+  ForEachTask(tasks, [&](int64_t task) {
+    const int64_t n0 = task * rows_per_task, n1 = std::min(n, n0 + rows_per_task);
     if (tier == Tier::kPortable) {
       GemvPortable(xr, w, y, ldy, accumulate, m0, m1, n0, n1);
       return;
