@@ -210,21 +210,23 @@ Q4Matrix Quantize(int64_t rows, int64_t cols, LoadRow load_row) {
   out.cols = cols;
   out.stride = RoundUp(std::max<int64_t>(cols, 1), Q4Matrix::kBlock);
   out.groups = out.stride / kGroup;
-  out.nibbles.resize(rows * out.stride / 2);
-  out.scales.resize(rows * out.groups);
+  out.row_bytes = RoundUp(out.stride / 2 + 2 * out.groups, 64);
+  out.data.assign(rows * out.row_bytes + 64, 0);
   const bool vector = ActiveTier() >= Tier::kAvx512;
   internal::ForRowBlocks(rows, cols * 8, [&](int64_t r0, int64_t r1) {
     std::vector<float> w(static_cast<size_t>(out.stride), 0.0f);  // zero padding stays
     std::vector<int8_t> q(static_cast<size_t>(out.stride));
+    std::vector<uint16_t> scales(static_cast<size_t>(out.groups));
     for (int64_t j = r0; j < r1; ++j) {
       load_row(j, w.data());
       // Padding groups quantise to q = 0 with scale 0.
       for (int64_t g = 0; g < out.groups; ++g) {
-        out.scales[j * out.groups + g] = QuantizeGroup32(w.data() + g * kGroup, q.data() + g * kGroup,
+        scales[g] = QuantizeGroup32(w.data() + g * kGroup, q.data() + g * kGroup,
                                                          /*naive=*/false, vector);
       }
       // Byte b of block c: weight 128c + b low, 128c + 64 + b high.
-      uint8_t* row = out.nibbles.data() + j * (out.stride / 2);
+      uint8_t* row = out.mutable_base() + j * out.row_bytes;
+      std::memcpy(row + out.stride / 2, scales.data(), 2 * out.groups);
       for (int64_t c = 0; c < out.stride / Q4Matrix::kBlock; ++c) {
         const int8_t* qc = q.data() + c * Q4Matrix::kBlock;
         for (int b = 0; b < 64; ++b) {
@@ -479,7 +481,7 @@ void Gemv(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, const Q4
   // Tasks of whole weight-row panels of at least 32 KB (rows of 576 bytes at
   // k = 1024: RunTiles' 16-row minimum would make tasks of 9 KB, where task
   // overhead shows), multiples of 8 rows, up to 8 per thread for balance.
-  const int64_t n = w.rows, row_bytes = w.stride / 2 + 2 * w.groups;
+  const int64_t n = w.rows, row_bytes = w.row_bytes;
   const int threads = tbb::this_task_arena::max_concurrency();
   int64_t tasks = std::clamp<int64_t>(n * row_bytes / (32 << 10), 1, threads <= 1 ? 1 : 8 * threads);
   const int64_t rows_per_task = RoundUp((n + tasks - 1) / tasks, 8);
