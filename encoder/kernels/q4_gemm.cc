@@ -224,13 +224,14 @@ Q4Matrix Quantize(int64_t rows, int64_t cols, LoadRow load_row) {
         scales[g] = QuantizeGroup32(w.data() + g * kGroup, q.data() + g * kGroup,
                                                          /*naive=*/false, vector);
       }
-      // Byte b of block c: weight 128c + b low, 128c + 64 + b high.
+      // Byte 16g + r of block c: weight 128c + 32g + r low, + 16 high.
       uint8_t* row = out.mutable_base() + j * out.row_bytes;
       std::memcpy(row + out.stride / 2, scales.data(), 2 * out.groups);
       for (int64_t c = 0; c < out.stride / Q4Matrix::kBlock; ++c) {
         const int8_t* qc = q.data() + c * Q4Matrix::kBlock;
         for (int b = 0; b < 64; ++b) {
-          row[c * 64 + b] = static_cast<uint8_t>((qc[b] + 8) | ((qc[64 + b] + 8) << 4));
+          const int t = 32 * (b / 16) + b % 16;
+          row[c * 64 + b] = static_cast<uint8_t>((qc[t] + 8) | ((qc[t + 16] + 8) << 4));
         }
       }
     }
@@ -242,70 +243,68 @@ inline void StoreOut(float* y, bool accumulate, float v) { *y = accumulate ? *y 
 
 // ---------------------------------------------------------------- decode: activations
 
-// Per call: int8 activations [m, stride] (zero-padded), their scales, and
-// -8 · (sum of each 4 consecutive activations) as int32 [m, stride / 4],
-// which cancels the + 8 of the unsigned nibbles exactly.
 // QuantizeActivationRow vectorised, bit-identical (as int8_gemm.cc's): the
 // maximum is order-free, x * inv rounds the same per lane, and vcvtps2dq
 // rounds to nearest even like the scalar magic-number add (|x * inv| <= 127).
-// Also writes -8 · (sum of each 4 values) into neg_sums (cols rounded up to
-// 64; q's padding must be zero already).
-LATERAL_KERNEL_AVX512 float QuantizeRowAvx512(const float* x, int64_t cols, int64_t ldq, int8_t* q,
-                                              int32_t* neg_sums) {
+LATERAL_KERNEL_AVX512 float QuantizeRowAvx512(const float* x, int64_t cols, int8_t* q) {
   __m512 vmax = _mm512_setzero_ps();
   __mmask16 bad = 0;
   const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
+  auto mask = [cols](int64_t t) {
+    return cols - t >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (cols - t)) - 1);
+  };
   for (int64_t t = 0; t < cols; t += 16) {
-    const __mmask16 m = cols - t >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (cols - t)) - 1);
-    const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(m, x + t));
+    const __m512 a = _mm512_abs_ps(_mm512_maskz_loadu_ps(mask(t), x + t));
     bad |= _mm512_cmp_ps_mask(a, inf, _CMP_NLT_UQ);  // inf or NaN
     vmax = _mm512_max_ps(vmax, a);
   }
   const float amax = _mm512_reduce_max_ps(vmax);
-  float scale = amax / 127.0f;
   if (bad != 0 || amax == 0.0f) {
     std::memset(q, 0, cols);
-    scale = bad != 0 ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
-  } else {
-    const __m512 inv = _mm512_set1_ps(127.0f / amax);
-    const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
-    for (int64_t t = 0; t < cols; t += 16) {
-      const __mmask16 m =
-          cols - t >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << (cols - t)) - 1);
-      __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + t), inv));
-      v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
-      _mm_mask_storeu_epi8(q + t, m, _mm512_cvtepi32_epi8(v));
-    }
+    return bad != 0 ? std::numeric_limits<float>::quiet_NaN() : 0.0f;
   }
-  const __m512i eight = _mm512_set1_epi8(8), zero = _mm512_setzero_si512();
-  for (int64_t t = 0; t < ldq; t += 64) {
-    const __m512i sums = _mm512_dpbusd_epi32(zero, eight, _mm512_load_si512(q + t));
-    _mm512_store_si512(neg_sums + t / 4, _mm512_sub_epi32(zero, sums));
+  const __m512 inv = _mm512_set1_ps(127.0f / amax);
+  const __m512i lo = _mm512_set1_epi32(-127), hi = _mm512_set1_epi32(127);
+  for (int64_t t = 0; t < cols; t += 16) {
+    __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(mask(t), x + t), inv));
+    v = _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+    _mm_mask_storeu_epi8(q + t, mask(t), _mm512_cvtepi32_epi8(v));
   }
-  return scale;
+  return amax / 127.0f;
 }
 
-// Per call: int8 activations [m, stride] (zero-padded), their scales, and
-// -8 · (sum of each 4 consecutive activations) as int32 [m, stride / 4],
-// which cancels the + 8 of the unsigned nibbles exactly.
+// Per call: int8 activations [m, stride] (zero-padded) and their scales. For
+// the SIMD tiers each 128-value block is reordered to match the nibbles: its
+// 16-byte chunks 0, 2, 4, 6 (the first halves of the 4 groups) then 1, 3, 5,
+// 7, so that the low nibbles of a 64-byte weight block meet the first 64
+// bytes and the high nibbles the last 64. neg_sums (SIMD tiers) holds, per
+// 4-byte lane of a block, -8 · (the 4 activations under the low nibbles +
+// the 4 under the high ones): added to the vpdpbusd sums it cancels the + 8
+// of the unsigned nibbles exactly. The portable tier reads q in natural order.
 struct QuantizedRows {
   int64_t ldq = 0;
   AlignedBuffer<int8_t> q;
   std::vector<float> scales;
   AlignedBuffer<int32_t> neg_sums;
   QuantizedRows(Tier tier, const float* x, int64_t m, int64_t k, int64_t ldx, int64_t stride)
-      : ldq(stride), q(m * stride), scales(m), neg_sums(m * stride / 4) {
+      : ldq(stride), q(m * stride), scales(m), neg_sums(m * stride / 8) {
+    std::vector<int8_t> natural(static_cast<size_t>(stride));
     for (int64_t i = 0; i < m; ++i) {
-      int8_t* row = q.data() + i * ldq;
-      int32_t* ns = neg_sums.data() + i * (ldq / 4);
+      int8_t* row = tier == Tier::kPortable ? q.data() + i * ldq : natural.data();
       std::memset(row + k, 0, ldq - k);
-      if (tier >= Tier::kAvx512) {
-        scales[i] = QuantizeRowAvx512(x + i * ldx, k, ldq, row, ns);
-        continue;
-      }
-      scales[i] = QuantizeActivationRow(x + i * ldx, k, row);
-      for (int64_t l = 0; l < ldq / 4; ++l) {
-        ns[l] = -8 * (int32_t{row[4 * l]} + row[4 * l + 1] + row[4 * l + 2] + row[4 * l + 3]);
+      scales[i] = tier >= Tier::kAvx512 ? QuantizeRowAvx512(x + i * ldx, k, row)
+                                        : QuantizeActivationRow(x + i * ldx, k, row);
+      if (tier == Tier::kPortable) continue;
+      int8_t* out = q.data() + i * ldq;
+      int32_t* ns = neg_sums.data() + i * (ldq / 8);
+      for (int64_t c = 0; c < ldq / 128; ++c) {
+        for (int chunk = 0; chunk < 8; ++chunk) {
+          std::memcpy(out + c * 128 + (chunk % 2) * 64 + (chunk / 2) * 16, row + c * 128 + chunk * 16, 16);
+        }
+        for (int l = 0; l < 16; ++l) {
+          const int8_t* a = out + c * 128 + 4 * l;
+          ns[c * 16 + l] = -8 * (int32_t{a[0]} + a[1] + a[2] + a[3] + a[64] + a[65] + a[66] + a[67]);
+        }
       }
     }
   }
@@ -347,28 +346,26 @@ LATERAL_KERNEL_AVX2 void MicroGemvAvx2(const QuantizedRows& xr, int64_t i0, cons
   const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
   for (int64_t c = 0; c < blocks; ++c) {
 #pragma GCC unroll 2
-    for (int half = 0; half < 2; ++half) {  // bytes 0-31: groups 0 and 2; bytes 32-63: groups 1 and 3
-      const int64_t t_lo = c * 128 + half * 32, t_hi = t_lo + 64;
+    for (int half = 0; half < 2; ++half) {  // bytes 0-31: groups 0 and 1; bytes 32-63: groups 2 and 3
 #pragma GCC unroll 4
       for (int j = 0; j < NR; ++j) {
         const uint8_t* bytes = w.row_nibbles(j0 + j) + c * 64 + half * 32;
         const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bytes));
         const __m256i lo = _mm256_and_si256(v, low);
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-        const uint16_t* sc = w.row_scales(j0 + j) + c * 4;
-        const __m256 s_lo = _mm256_set1_ps(Bf16Scalar(sc[half])), s_hi = _mm256_set1_ps(Bf16Scalar(sc[2 + half]));
+        const uint16_t* sc = w.row_scales(j0 + j) + c * 4 + half * 2;
+        const __m256 s = _mm256_set_m128(_mm_set1_ps(Bf16Scalar(sc[1])), _mm_set1_ps(Bf16Scalar(sc[0])));
 #pragma GCC unroll 4
         for (int i = 0; i < MR; ++i) {
-          const int8_t* a = xr.q.data() + (i0 + i) * xr.ldq;
-          const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4);
-          const __m256i x_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + t_lo));
-          const __m256i x_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + t_hi));
-          const __m256i d_lo = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(lo, x_lo), ones),
-                                                _mm256_load_si256(reinterpret_cast<const __m256i*>(ns + t_lo / 4)));
-          const __m256i d_hi = _mm256_add_epi32(_mm256_madd_epi16(_mm256_maddubs_epi16(hi, x_hi), ones),
-                                                _mm256_load_si256(reinterpret_cast<const __m256i*>(ns + t_hi / 4)));
-          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d_lo), s_lo, acc[i][j]);
-          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d_hi), s_hi, acc[i][j]);
+          const int8_t* a = xr.q.data() + (i0 + i) * xr.ldq + c * 128 + half * 32;
+          const int32_t* ns = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 8) + c * 16 + half * 8;
+          const __m256i x_lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(a));
+          const __m256i x_hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(a + 64));
+          // Pairs of u4 x s8 products stay within int16 (2 x 15 x 127, twice).
+          const __m256i p16 = _mm256_add_epi16(_mm256_maddubs_epi16(lo, x_lo), _mm256_maddubs_epi16(hi, x_hi));
+          const __m256i d = _mm256_add_epi32(_mm256_madd_epi16(p16, ones),
+                                             _mm256_load_si256(reinterpret_cast<const __m256i*>(ns)));
+          acc[i][j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(d), s, acc[i][j]);
         }
       }
     }
@@ -398,12 +395,10 @@ LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, 
     for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
   const __m512i low = _mm512_set1_epi8(0x0F);
   // 16-bit lanes of the scale vector: element 4 (zero) below each scale, so
-  // each 32-bit lane becomes that group's scale as f32 bits. Lanes 0-7 take
-  // group 0 (or 2), lanes 8-15 group 1 (or 3).
-  const __m512i idx_lo = _mm512_set_epi16(1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4, 1, 4,  //
-                                          0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4);
-  const __m512i idx_hi = _mm512_set_epi16(3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4, 3, 4,  //
-                                          2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4, 2, 4);
+  // each 32-bit lane becomes its group's scale as f32 bits: lanes 4g..4g+3
+  // take group g.
+  const __m512i idx = _mm512_set_epi16(3, 4, 3, 4, 3, 4, 3, 4, 2, 4, 2, 4, 2, 4, 2, 4,  //
+                                       1, 4, 1, 4, 1, 4, 1, 4, 0, 4, 0, 4, 0, 4, 0, 4);
   // Row pointers hoisted (the loops below are fully unrolled, so the
   // accumulators stay in registers). `ahead` is the same row NR further on,
   // which the next micro-tile reads: rows are short (576 bytes at k = 1024)
@@ -426,17 +421,16 @@ LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, 
 #pragma GCC unroll 4
   for (int i = 0; i < MR; ++i) {
     xq[i] = xr.q.data() + (i0 + i) * xr.ldq;
-    ns[i] = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 4);
+    ns[i] = xr.neg_sums.data() + (i0 + i) * (xr.ldq / 8);
   }
   const int64_t blocks = RoundUp(w.cols, Q4Matrix::kBlock) / Q4Matrix::kBlock;
   for (int64_t c = 0; c < blocks; ++c) {
-    __m512i x_lo[MR], x_hi[MR], n_lo[MR], n_hi[MR];
+    __m512i x_lo[MR], x_hi[MR], n[MR];
 #pragma GCC unroll 4
     for (int i = 0; i < MR; ++i) {
       x_lo[i] = _mm512_load_si512(xq[i] + c * 128);
       x_hi[i] = _mm512_load_si512(xq[i] + c * 128 + 64);
-      n_lo[i] = _mm512_load_si512(ns[i] + c * 32);
-      n_hi[i] = _mm512_load_si512(ns[i] + c * 32 + 16);
+      n[i] = _mm512_load_si512(ns[i] + c * 16);
     }
 #pragma GCC unroll 8
     for (int j = 0; j < NR; ++j) {
@@ -447,14 +441,12 @@ LATERAL_KERNEL_AVX512 void MicroGemvAvx512(const QuantizedRows& xr, int64_t i0, 
       const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
       const __m128i four = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(scales[j] + c * 4));
       const __m512i sc = _mm512_zextsi128_si512(four);
-      const __m512 s_lo = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_lo, sc));
-      const __m512 s_hi = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx_hi, sc));
+      const __m512 sv = _mm512_castsi512_ps(_mm512_permutexvar_epi16(idx, sc));
 #pragma GCC unroll 4
       for (int i = 0; i < MR; ++i) {
-        const __m512i d_lo = _mm512_dpbusd_epi32(n_lo[i], lo, x_lo[i]);
-        const __m512i d_hi = _mm512_dpbusd_epi32(n_hi[i], hi, x_hi[i]);
-        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_lo), s_lo, acc[i][j]);
-        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d_hi), s_hi, acc[i][j]);
+        // Both nibbles of a lane belong to one group: one integer sum per lane.
+        const __m512i d = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(n[i], lo, x_lo[i]), hi, x_hi[i]);
+        acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(d), sv, acc[i][j]);
       }
     }
   }
@@ -518,24 +510,17 @@ void DequantiseRowPortable(const Q4Matrix& w, int64_t j, int64_t count, float* o
 LATERAL_KERNEL_AVX2 void DequantiseRowAvx2(const Q4Matrix& w, int64_t j, float* out) {
   const uint8_t* row = w.row_nibbles(j);
   const uint16_t* sc = w.row_scales(j);
-  const __m256i low = _mm256_set1_epi8(0x0F), eight = _mm256_set1_epi8(8);
-  for (int64_t c = 0; c < w.stride / 128; ++c) {
-    for (int half = 0; half < 2; ++half) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + c * 64 + half * 32));
-      const __m256i lo = _mm256_sub_epi8(_mm256_and_si256(v, low), eight);
-      const __m256i hi = _mm256_sub_epi8(_mm256_and_si256(_mm256_srli_epi16(v, 4), low), eight);
-      for (int part = 0; part < 2; ++part) {
-        const __m256i q = part == 0 ? lo : hi;
-        const int64_t t0 = c * 128 + half * 32 + part * 64;
-        const __m256 s = _mm256_set1_ps(Bf16Scalar(sc[t0 / kGroup]));
-        alignas(32) int8_t bytes[32];
-        _mm256_store_si256(reinterpret_cast<__m256i*>(bytes), q);
-        for (int e = 0; e < 4; ++e) {
-          const __m256i q32 = _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(bytes + 8 * e)));
-          _mm256_storeu_ps(out + t0 + 8 * e, _mm256_mul_ps(_mm256_cvtepi32_ps(q32), s));
-        }
-      }
-    }
+  const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+  for (int64_t g = 0; g < w.groups; ++g) {  // 16 bytes: the group's 32 weights
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g * 16));
+    const __m128i lo = _mm_sub_epi8(_mm_and_si128(v, low), eight);
+    const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), low), eight);
+    const __m256 s = _mm256_set1_ps(Bf16Scalar(sc[g]));
+    float* o = out + g * 32;
+    _mm256_storeu_ps(o, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), s));
+    _mm256_storeu_ps(o + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))), s));
+    _mm256_storeu_ps(o + 16, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), s));
+    _mm256_storeu_ps(o + 24, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8))), s));
   }
 }
 
@@ -543,27 +528,16 @@ LATERAL_KERNEL_AVX2 void DequantiseRowAvx2(const Q4Matrix& w, int64_t j, float* 
 LATERAL_KERNEL_AVX512 void DequantiseRowBf16Avx512(const Q4Matrix& w, int64_t j, uint16_t* out) {
   const uint8_t* row = w.row_nibbles(j);
   const uint16_t* sc = w.row_scales(j);
-  const __m512i low = _mm512_set1_epi8(0x0F), eight = _mm512_set1_epi8(8);
-  for (int64_t c = 0; c < w.stride / 128; ++c) {
-    const __m512i v = _mm512_loadu_si512(row + c * 64);
-    const __m512i lo = _mm512_sub_epi8(_mm512_and_si512(v, low), eight);
-    const __m512i hi = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), low), eight);
-    for (int part = 0; part < 2; ++part) {
-      const __m512i q = part == 0 ? lo : hi;
-      for (int e = 0; e < 4; ++e) {  // 16 weights each; groups change every 2
-        const int64_t t0 = c * 128 + part * 64 + e * 16;
-        const __m512 s = _mm512_set1_ps(Bf16ToFloat(sc[t0 / kGroup]));
-        __m128i quarter;
-        switch (e) {
-          case 0: quarter = _mm512_extracti32x4_epi32(q, 0); break;
-          case 1: quarter = _mm512_extracti32x4_epi32(q, 1); break;
-          case 2: quarter = _mm512_extracti32x4_epi32(q, 2); break;
-          default: quarter = _mm512_extracti32x4_epi32(q, 3); break;
-        }
-        const __m512 d = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(quarter)), s);
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + t0), (__m256i)_mm512_cvtneps_pbh(d));
-      }
-    }
+  const __m128i low = _mm_set1_epi8(0x0F), eight = _mm_set1_epi8(8);
+  for (int64_t g = 0; g < w.groups; ++g) {  // 16 bytes: the group's 32 weights
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + g * 16));
+    const __m128i lo = _mm_sub_epi8(_mm_and_si128(v, low), eight);
+    const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(v, 4), low), eight);
+    const __m512 s = _mm512_set1_ps(Bf16ToFloat(sc[g]));
+    const __m512 a = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(lo)), s);
+    const __m512 b = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(hi)), s);
+    // Both products are exact in bf16 (5-bit scales), so the conversion is too.
+    _mm512_storeu_si512(out + g * 32, (__m512i)_mm512_cvtne2ps_pbh(b, a));
   }
 }
 
@@ -678,8 +652,9 @@ LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int6
 }  // namespace
 
 int Q4Matrix::Value(int64_t j, int64_t t) const {
-  const uint8_t byte = row_nibbles(j)[t / kBlock * 64 + t % 64];
-  const int u = t % kBlock >= 64 ? byte >> 4 : byte & 0x0F;
+  const int64_t g = t / kGroup, r = t % kGroup;
+  const uint8_t byte = row_nibbles(j)[g * 16 + r % 16];
+  const int u = r >= 16 ? byte >> 4 : byte & 0x0F;
   return u - 8;
 }
 

@@ -9,10 +9,15 @@
 // its scales, padded to a multiple of 64 bytes, and the records follow each
 // other, so a GEMV over consecutive rows reads one sequential stream (with
 // nibbles and scales in separate arrays, decode read 10-15% below the
-// bandwidth bound). Nibbles come in 128-weight blocks of 64 bytes: byte b holds
-// q + 8 of weight 128c + b in its low nibble and of weight 128c + 64 + b in
-// its high nibble, so one 64-byte load splits with one AND (and one shift) into
-// two 64-weight vectors whose lanes line up with 64 consecutive activations.
+// bandwidth bound). Group g's 32 weights are 16 bytes at 16g: byte r holds
+// q + 8 of weight 32g + r in its low nibble and of weight 32g + 16 + r in its
+// high nibble. A 64-byte load (4 groups) splits with one AND and one shift
+// into two vectors of unsigned nibbles in which every 4-byte lane belongs to
+// one group in both, so vpdpbusd can add both halves into one int32 per lane
+// and one conversion and one FMA per 64 bytes apply the group scales (the
+// activations are reordered once per call to match; with the low and high
+// nibbles 64 weights apart, decode needed twice the conversions and FMAs and
+// ran 5-10% slower).
 //
 // Scales. Every stored scale has at most 5 significant bits (bf16 with its 3
 // lowest mantissa bits zero), so s · q (|q| <= 8: at most 3 significant bits)
@@ -41,7 +46,8 @@
 //     with the group sum in f32. Tiers differ only in the order of that f32 sum:
 //     kAvx512 (and kAmx): vpdpbusd on the unsigned nibbles (q + 8) against the
 //       int8 activations, the + 8 removed exactly by starting each int32 lane
-//       at -8 · Σ of its 4 activations; 16-lane f32 accumulators.
+//       at -8 · Σ of its 8 activations; 16-lane f32 accumulators. Every
+//       lane sum times its scale is exact in f32 (|sum| < 2^14, 5-bit scale).
 //     kAvx2: vpmaddubsw + vpmaddwd, the same offset removal; 8-lane accumulators.
 //     kPortable: scalar, groups in order (the oracle's order).
 //     Each weight byte is read once per call; threads split the weight rows.
