@@ -8,8 +8,8 @@
 // whole padding groups). A row is one record of row_bytes: its nibbles, then
 // its scales, padded to a multiple of 64 bytes, and the records follow each
 // other, so a GEMV over consecutive rows reads one sequential stream (with
-// nibbles and scales in separate arrays, decode read 10-15% below the
-// bandwidth bound). Group g's 32 weights are 16 bytes at 16g: byte r holds
+// nibbles and scales in separate arrays BM_QuantDecode streamed up to 6%
+// slower). Group g's 32 weights are 16 bytes at 16g: byte r holds
 // q + 8 of weight 32g + r in its low nibble and of weight 32g + 16 + r in its
 // high nibble. A 64-byte load (4 groups) splits with one AND and one shift
 // into two vectors of unsigned nibbles in which every 4-byte lane belongs to
@@ -35,8 +35,8 @@
 // a NaN or infinity gets a NaN scale (and q = 0), so every output that depends
 // on it is NaN, never silently finite (int8_gemm.h's rule, per group). A group
 // whose largest magnitude is below 2^-100 is stored as zeros. The search's
-// errors are summed exactly the same way at every tier (AVX-512 evaluates 16
-// candidates in lanes), so quantisation gives the same bytes everywhere.
+// errors are summed exactly the same way at every tier (AVX-512 evaluates 8
+// or 16 candidates in lanes), so quantisation gives the same bytes everywhere.
 //
 // Products (y = x · wᵀ, + y when accumulate), by the number of activation rows m:
 //   m <= kGemvRows (decode): activations quantised to int8 per row exactly as
