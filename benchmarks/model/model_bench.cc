@@ -36,6 +36,7 @@
 #include "common/safetensors.h"
 #include "common/status_macros.h"
 #include "encoder/colbert/colbert_encoder.h"
+#include "encoder/generation/sampler.h"
 #include "encoder/model/tensor_ops.h"
 #include "query/maxsim.h"
 #include "tbb/parallel_for.h"
@@ -264,7 +265,10 @@ int32_t ArgMax(const std::vector<float>& logits) {
 // group scales)
 // divided by the step time: decode is a chain of matrix-vector products, so
 // this against the machine's memory bandwidth says how close to the limit it runs.
-void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int threads) {
+// sampled: draw with LFM2's default sampling (T 0.3, min_p 0.15, repetition
+// penalty 1.05) instead of argmax; screen: with the screened LM head
+// (encoder/model/screened_head.h), as GenerationSession does by default.
+void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int threads, bool sampled, bool screen) {
   absl::StatusOr<const Lfm2Model*> model_or = CachedModel(dir);
   if (!model_or.ok()) {
     state.SkipWithError(model_or.status().ToString().c_str());
@@ -280,13 +284,27 @@ void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int thread
   options.return_last_logits = true;
   double wall_s = 0, cpu_s = 0;
   for (auto _ : state) {
+    // The prompt runs screened too: the first screened call builds the int8
+    // copy of the head (once per process), which is not decode time.
+    Sampler sampler{SamplingSettings{}};
+    std::vector<int32_t> history = prompt;
+    history.reserve(prompt.size() + flags.decode_steps + 1);
+    std::optional<LogitsScreen> screen_settings;
+    if (screen) screen_settings = sampler.ScreenFor(history);
+    options.screen = screen_settings.has_value() ? &*screen_settings : nullptr;
     SequenceState seq = model.NewState();
     absl::StatusOr<ForwardResult> result = model.Forward({SequenceInput{&seq, prompt, {}}}, options);
     if (!result.ok()) {
       state.SkipWithError(result.status().ToString().c_str());
       return;
     }
-    int32_t next = ArgMax(result->last_logits);
+    auto choose = [&](std::vector<float>& logits) {
+      const int32_t token = sampled ? sampler.Next(absl::MakeSpan(logits), history) : ArgMax(logits);
+      history.push_back(token);
+      if (screen_settings.has_value()) screen_settings->history = history;
+      return token;
+    };
+    int32_t next = choose(result->last_logits);
     options.observer = timer.Observer();  // time the decode steps only
     const auto start = Clock::now();
     const double cpu_start = ProcessCpuSeconds();
@@ -298,7 +316,7 @@ void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int thread
         state.SkipWithError(result.status().ToString().c_str());
         return;
       }
-      next = ArgMax(result->last_logits);
+      next = choose(result->last_logits);
     }
     const double elapsed = Since(start);
     state.SetIterationTime(elapsed);
@@ -309,8 +327,12 @@ void BM_Decode(benchmark::State& state, std::string dir, Flags flags, int thread
   state.counters["cpu_util"] = cpu_s / wall_s;
   const double tokens = static_cast<double>(flags.decode_steps) * state.iterations();
   state.counters["tokens_per_second"] = Counter(tokens, Counter::kIsRate);
-  state.counters["weight_GBps"] = Counter(tokens * DecodeWeightBytesPerToken(model) * 1e-9, Counter::kIsRate);
-  state.counters["weight_MB_per_token"] = DecodeWeightBytesPerToken(model) * 1e-6;
+  // A screened bf16 head reads its int8 copy (half the bytes) plus a few rows.
+  double bytes = DecodeWeightBytesPerToken(model);
+  const WeightTensor& head = model.weights().output_embedding();
+  if (screen && head.storage() == WeightStorage::kBf16) bytes -= head.MatMulBytes() / 2.0;
+  state.counters["weight_GBps"] = Counter(tokens * bytes * 1e-9, Counter::kIsRate);
+  state.counters["weight_MB_per_token"] = bytes * 1e-6;
   SetCommonCounters(state, timer, tokens);  // per token
 }
 
@@ -624,8 +646,16 @@ void RegisterAll(const Flags& flags) {
       common(benchmark::RegisterBenchmark(absl::StrCat("Decode/", name, "/tg", flags.decode_steps,
                                                        "/prompt:", flags.prompt_tokens, "/threads:", threads, suffix)
                                               .c_str(),
-                                          BM_Decode, dir, flags, threads)
+                                          BM_Decode, dir, flags, threads, false, false)
                  ->UseManualTime());
+      for (bool screen : {false, true}) {
+        common(benchmark::RegisterBenchmark(
+                   absl::StrCat("DecodeSampled/", name, "/tg", flags.decode_steps, "/prompt:", flags.prompt_tokens,
+                                "/threads:", threads, "/screen:", screen ? 1 : 0, suffix)
+                       .c_str(),
+                   BM_Decode, dir, flags, threads, true, screen)
+                   ->UseManualTime());
+      }
     }
   }
 }

@@ -24,6 +24,10 @@ struct GenerationSettings {
   SamplingSettings sampling;
   int max_new_tokens = 256;
   std::vector<int32_t> stop_token_ids;  // generation stops after emitting one
+  // Compute a bf16 LM head exactly only for the tokens the sampler can pick
+  // (encoder/model/screened_head.h; same tokens drawn, half the head's
+  // bytes read). False computes every logit.
+  bool screen_head = true;
 };
 
 // Reads DIR/generation_config.json when present (do_sample, temperature, top_k,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -99,6 +100,18 @@ absl::StatusOr<GenerationResult> GenerationSession::Generate(absl::Span<const in
   options.return_hidden_states = false;
 
   const auto start = std::chrono::steady_clock::now();
+  // The sampler's screen over the LM head (screened_head.h), following the
+  // history it will see: the prompt, then each generated token.
+  Sampler sampler(settings.sampling);
+  std::vector<int32_t> history(prompt.begin(), prompt.end());
+  history.reserve(history.size() + std::max(settings.max_new_tokens, 0));
+  std::optional<LogitsScreen> screen;
+  if (settings.screen_head) screen = sampler.ScreenFor(history);
+  if (screen.has_value()) options.screen = &*screen;
+  auto follow_history = [&] {
+    if (screen.has_value()) screen->history = history;
+  };
+
   ForwardResult forward;
   for (size_t begin = reused; begin < prompt.size(); begin += kPrefillSlice) {
     if (should_stop && should_stop()) {
@@ -126,8 +139,6 @@ absl::StatusOr<GenerationResult> GenerationSession::Generate(absl::Span<const in
   }
 
   const auto decode_start = std::chrono::steady_clock::now();
-  Sampler sampler(settings.sampling);
-  std::vector<int32_t> history(prompt.begin(), prompt.end());
   for (int step = 0; step < settings.max_new_tokens; ++step) {
     const int32_t token = sampler.Next(absl::MakeSpan(forward.last_logits), history);
     if (step == 0) stats_.first_token_seconds = SecondsSince(start);
@@ -151,6 +162,7 @@ absl::StatusOr<GenerationResult> GenerationSession::Generate(absl::Span<const in
     }
     SequenceInput input{&state_, absl::MakeConstSpan(&history.back(), 1), {}};
     options.return_last_logits = true;
+    follow_history();
     absl::StatusOr<ForwardResult> out = model_.Forward({&input, 1}, options);
     if (!out.ok()) return fail(out.status());
     forward = std::move(*out);

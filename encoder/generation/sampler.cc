@@ -94,6 +94,21 @@ int32_t Sampler::NextBySortingAll(absl::Span<float> logits, absl::Span<const int
   return Draw(logits, settings_, rng_, /*prefilter=*/false);
 }
 
+std::optional<LogitsScreen> Sampler::ScreenFor(absl::Span<const int32_t> history) const {
+  LogitsScreen screen;
+  screen.history = history;
+  screen.repetition_penalty = settings_.repetition_penalty;
+  if (settings_.greedy || settings_.temperature == 0.0f) {
+    screen.margin = 0.0f;
+    return screen;
+  }
+  if (settings_.top_p < 1.0f || settings_.min_p <= 0.0f) return std::nullopt;
+  // Draw keeps only logits >= best + T·ln(min_p); a little wider for its
+  // float arithmetic (ScreenedHead adds absolute slack too).
+  screen.margin = static_cast<float>(settings_.temperature * -std::log(static_cast<double>(settings_.min_p)) * (1.0 + 1e-4));
+  return screen;
+}
+
 void Sampler::ApplyRepetitionPenalty(absl::Span<float> logits, absl::Span<const int32_t> history) const {
   if (settings_.repetition_penalty == 1.0f) return;
   const int64_t vocab = static_cast<int64_t>(logits.size());

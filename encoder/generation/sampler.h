@@ -4,11 +4,13 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <vector>
 
 #include "absl/types/span.h"
 #include "encoder/generation/generation_config.h"
+#include "encoder/model/screened_head.h"
 
 namespace lateral {
 
@@ -22,6 +24,13 @@ class Sampler {
   // The same choice by sorting the whole vocabulary every time: the oracle
   // that Next's min-p shortcut is tested against.
   int32_t NextBySortingAll(absl::Span<float> logits, absl::Span<const int32_t> history);
+
+  // The logits Next needs exactly, for ForwardOptions::screen: those within
+  // 0 of the best penalised logit (greedy), or within T·|ln min_p| (min-p
+  // without top-p); top-k only narrows either set. nullopt when every logit
+  // can matter (top-p below 1, or plain temperature sampling). `history` as
+  // for Next; it must outlive the returned screen.
+  std::optional<LogitsScreen> ScreenFor(absl::Span<const int32_t> history) const;
 
  private:
   void ApplyRepetitionPenalty(absl::Span<float> logits, absl::Span<const int32_t> history) const;

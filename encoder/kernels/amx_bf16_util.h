@@ -1,6 +1,7 @@
 // AVX-512 / AMX-BF16 building blocks shared by the bf16 and q4 kernels (not a
 // public API): bf16 rounding of activations, the hi + mid split, packing of
-// 16 activation rows into B tiles, one 32 x 32 AMX-BF16 block, and the
+// 16 activation rows into B tiles, the tile configuration, one 32 x 32
+// AMX-BF16 block, and the
 // transposed store of its C tiles. bf16_gemm.cc multiplies weights read in
 // place; q4_gemm.cc dequantises 32-row weight blocks to bf16 (exactly, see
 // q4_gemm.h) and runs the same blocks, so both compute the same function of
@@ -56,10 +57,16 @@ LATERAL_KERNEL_AVX512 inline void SplitLowAvx512(const float* x, int64_t k, cons
 // multiple of 32 run here; the caller sends the rest elsewhere. C is yᵀ, as
 // in the int8 AMX kernel. tmm0-3: C; tmm4-5: A; tmm6-7: B (each part in turn).
 // parts[p] + block_bytes is the second activation block of part p.
-__attribute__((target("amx-tile,amx-bf16"))) inline void AmxBf16Block(const AmxTileConfig& config, const uint16_t* a,
-                                                                int64_t lda_bytes, const int8_t* const* parts,
-                                                                int64_t block_bytes, int64_t k_steps, float* c) {
+__attribute__((target("amx-tile"))) inline void LoadAmxConfig(const AmxTileConfig& config) {
   _tile_loadconfig(&config);
+}
+
+// The caller loaded FullAmxTileConfig() on this thread (once per task:
+// loading it per block cost as much as a k-step). Loads are interleaved with
+// the products that free their tile registers first.
+__attribute__((target("amx-tile,amx-bf16"))) inline void AmxBf16Block(const uint16_t* a, int64_t lda_bytes,
+                                                                const int8_t* const* parts, int64_t block_bytes,
+                                                                int64_t k_steps, float* c) {
   asm volatile("" ::: "memory");  // the tile asm does not declare the memory it reads
   _tile_zero(0);
   _tile_zero(1);
@@ -68,12 +75,12 @@ __attribute__((target("amx-tile,amx-bf16"))) inline void AmxBf16Block(const AmxT
   const int8_t* ab = reinterpret_cast<const int8_t*>(a);
   for (int64_t s = 0; s < k_steps; ++s) {
     _tile_loadd(4, ab + s * 64, lda_bytes);
-    _tile_loadd(5, ab + 16 * lda_bytes + s * 64, lda_bytes);
     for (int p = 0; p < 2; ++p) {  // hi, then mid
       _tile_loadd(6, parts[p] + s * 1024, 64);
-      _tile_loadd(7, parts[p] + block_bytes + s * 1024, 64);
       _tile_dpbf16ps(0, 4, 6);
+      _tile_loadd(7, parts[p] + block_bytes + s * 1024, 64);
       _tile_dpbf16ps(1, 4, 7);
+      if (p == 0) _tile_loadd(5, ab + 16 * lda_bytes + s * 64, lda_bytes);
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
@@ -95,17 +102,18 @@ LATERAL_KERNEL_AVX512 inline void PackPairs16(const uint16_t* rows, int64_t ld_e
   }
 }
 
-// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile. Each
-// output row gathers its 16 values from the tile (1 KB, in L1) and is stored
-// contiguously: scattering them down 16 rows of y instead wrote 16 cache
-// lines per instruction and took 15% of an encoding's time.
+// y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile: the
+// tile is transposed in registers and stored as `cols` rows of y. (Scattering
+// down 16 rows of y wrote 16 cache lines per instruction and took 15% of an
+// encoding's time; gathering the columns instead still took 16 gathers.)
 LATERAL_KERNEL_AVX512 inline void StoreTileTransposedF32(const float* ct, int64_t j0, int rows, int64_t i0, int cols,
                                                   float* y, int64_t ldy, bool accumulate) {
   const __mmask16 mask = rows >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rows) - 1);
-  const __m512i tile_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                               _mm512_set1_epi32(16));
+  __m512 r[16];
+  for (int jr = 0; jr < 16; ++jr) r[jr] = _mm512_load_ps(ct + jr * 16);
+  internal::Transpose16x16(r);
   for (int col = 0; col < cols; ++col) {
-    __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, tile_rows, ct + col, 4);
+    __m512 v = r[col];
     float* out = y + (i0 + col) * ldy + j0;
     if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
     _mm512_mask_storeu_ps(out, mask, v);

@@ -23,6 +23,7 @@ using internal::AlignedBuffer;
 using internal::AmxTileConfig;
 using internal::ForEachTask;
 using internal::FullAmxTileConfig;
+using internal::LoadAmxConfig;
 using internal::AmxBf16Block;
 using internal::PackPairs16;
 using internal::RoundToBf16Avx512;
@@ -317,7 +318,7 @@ void Bf16GemmViaSgemm(const float* x, int64_t m, int64_t k, int64_t ldx, const u
 
 // ---------------------------------------------------------------- AMX-BF16
 
-// AmxBf16Block, PackPairs16 and StoreTileTransposedF32: amx_bf16_util.h.
+// LoadAmxConfig, AmxBf16Block, PackPairs16 and StoreTileTransposedF32: amx_bf16_util.h.
 
 
 // Rows [0, n32) of the product, n32 = n / 32 * 32; requires k % 32 == 0.
@@ -353,12 +354,13 @@ void Bf16GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const uint16
   const int64_t n_tasks = (n32 + kTaskRows - 1) / kTaskRows, m_tasks = (mp + kTaskCols - 1) / kTaskCols;
   auto task = [&](int64_t t) {
     alignas(64) float c[4 * 256];
+    LoadAmxConfig(config);
     const int64_t ni = t / m_tasks, mi = t % m_tasks;
     for (int64_t n0 = ni * kTaskRows; n0 < std::min(n32, (ni + 1) * kTaskRows); n0 += 32) {
       for (int64_t m0 = mi * kTaskCols; m0 < std::min(mp, (mi + 1) * kTaskCols); m0 += 32) {
         const int64_t b = m0 / 16;
         const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
-        AmxBf16Block(config, w + n0 * ldw, ldw * 2, parts, block_bytes, k / 32, c);
+        AmxBf16Block(w + n0 * ldw, ldw * 2, parts, block_bytes, k / 32, c);
         for (int wi = 0; wi < 2; ++wi) {
           for (int xi = 0; xi < 2; ++xi) {
             const int64_t i0 = m0 + 16 * xi;

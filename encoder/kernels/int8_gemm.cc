@@ -252,14 +252,20 @@ void TileAvx512(const uint8_t* xu, int64_t ldq, const float* xs, const Int8Matri
 // 16 activation rows packed per call so that each 64-byte tile row holds the
 // same 4 k-bytes of the 16 rows. C is therefore yᵀ, dequantised on the way out.
 // tmm0-3: C for 2 weight blocks x 2 activation blocks; tmm4-5: A; tmm6-7: B.
+// The two activation blocks are 32 consecutive rows (one part), or 16 rows and
+// what their quantisation missed (two parts), so a two-part product is summed
+// straight from the tiles without a second output buffer.
 constexpr int64_t kAmxMinRows = 16;
 
-// c receives 4 tiles of 16 x 16 int32: tile 2 * wi + xi is weight block wi
-// against activation block xi.
-__attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const AmxTileConfig& config, const int8_t* a,
-                                                            int64_t lda, const int8_t* b0, const int8_t* b1,
-                                                            int64_t k_steps, int32_t* c) {
+__attribute__((target("amx-tile"))) void LoadAmxConfig(const AmxTileConfig& config) {
   _tile_loadconfig(&config);
+}
+
+// c receives 4 tiles of 16 x 16 int32: tile 2 * wi + xi is weight block wi
+// against activation block xi. The caller loaded FullAmxTileConfig() on this
+// thread (once per task: loading it per block cost as much as a k-step).
+__attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const int8_t* a, int64_t lda, const int8_t* b0,
+                                                            const int8_t* b1, int64_t k_steps, int32_t* c) {
   asm volatile("" ::: "memory");  // the tile asm does not declare the memory it reads
   _tile_zero(0);
   _tile_zero(1);
@@ -267,11 +273,11 @@ __attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const AmxTileConfig& 
   _tile_zero(3);
   for (int64_t s = 0; s < k_steps; ++s) {
     _tile_loadd(4, a + s * 64, lda);
-    _tile_loadd(5, a + 16 * lda + s * 64, lda);
     _tile_loadd(6, b0 + s * 16 * 64, 64);
-    _tile_loadd(7, b1 + s * 16 * 64, 64);
     _tile_dpbssd(0, 4, 6);
+    _tile_loadd(7, b1 + s * 16 * 64, 64);
     _tile_dpbssd(1, 4, 7);
+    _tile_loadd(5, a + 16 * lda + s * 64, lda);
     _tile_dpbssd(2, 5, 6);
     _tile_dpbssd(3, 5, 7);
   }
@@ -282,24 +288,36 @@ __attribute__((target("amx-tile,amx-int8"))) void AmxBlock(const AmxTileConfig& 
   asm volatile("" ::: "memory");
 }
 
-// Writes C tile ct (16 weight rows x 16 activation rows, int32) into y as
-// y[i][j] = float(c) * xs[i] * ws[j], the scalar formula lane by lane (so
-// identical to the other tiers). Each output row gathers its values from the
-// tile (in L1) and is stored contiguously; scattering down the columns of y
-// wrote 16 cache lines per instruction.
-LATERAL_KERNEL_AVX512 void StoreTileTransposed(const int32_t* ct, int64_t j0, int rows, int64_t i0, int cols,
-                                               const float* xs, const float* ws, float* y, int64_t ldy,
-                                               bool accumulate) {
+// Writes C tiles (16 weight rows x 16 activation rows, int32) into y as
+// y[i][j] = float(c) * xs[i] * ws[j], or with two parts
+// y[i][j] = float(c) * xs[i] * ws[j] + float(c_rest) * xs_rest[i] * ws[j],
+// the scalar formula lane by lane in the oracle's order (so identical to the
+// other tiers; the _round_ forms are builtins the compiler never fuses into an
+// FMA). Dequantised along the tile's rows, transposed in registers, stored as
+// `cols` rows of y. xs (and xs_rest) hold 16 readable values from i0.
+LATERAL_KERNEL_AVX512 void StoreTileTransposed(const int32_t* ct, const int32_t* ct_rest, int64_t j0, int rows,
+                                               int64_t i0, int cols, const float* xs, const float* xs_rest,
+                                               const float* ws, float* y, int64_t ldy, bool accumulate) {
+  constexpr int kRound = _MM_FROUND_CUR_DIRECTION;
+  const __m512 sx = _mm512_loadu_ps(xs + i0);
+  const __m512 sx_rest = ct_rest != nullptr ? _mm512_loadu_ps(xs_rest + i0) : _mm512_setzero_ps();
+  __m512 r[16];
+  for (int jr = 0; jr < 16; ++jr) {
+    const __m512 sw = _mm512_set1_ps(jr < rows ? ws[j0 + jr] : 0.0f);
+    __m512 v = _mm512_mul_round_ps(_mm512_cvtepi32_ps(_mm512_load_si512(ct + jr * 16)), sx, kRound);
+    v = _mm512_mul_round_ps(v, sw, kRound);
+    if (ct_rest != nullptr) {
+      __m512 vr = _mm512_mul_round_ps(_mm512_cvtepi32_ps(_mm512_load_si512(ct_rest + jr * 16)), sx_rest, kRound);
+      vr = _mm512_mul_round_ps(vr, sw, kRound);
+      v = _mm512_add_round_ps(v, vr, kRound);
+    }
+    r[jr] = v;
+  }
+  internal::Transpose16x16(r);
   const __mmask16 mask = rows >= 16 ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << rows) - 1);
-  const __m512 sw = _mm512_maskz_loadu_ps(mask, ws + j0);
-  const __m512i tile_rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                               _mm512_set1_epi32(16));
   for (int col = 0; col < cols; ++col) {
-    const int64_t i = i0 + col;
-    const __m512i c = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), mask, tile_rows, ct + col, 4);
-    __m512 v = _mm512_mul_ps(_mm512_cvtepi32_ps(c), _mm512_set1_ps(xs[i]));
-    v = _mm512_mul_ps(v, sw);
-    float* out = y + i * ldy + j0;
+    float* out = y + (i0 + col) * ldy + j0;
+    __m512 v = r[col];
     if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(mask, out), v);
     _mm512_mask_storeu_ps(out, mask, v);
   }
@@ -315,57 +333,92 @@ LATERAL_KERNEL_AVX512 void PackRows16(const int8_t* rows, int64_t ldq, int8_t* o
   }
 }
 
+// rest = x - scale * q, compiled for baseline x86-64 like the oracle (no FMA
+// contraction), so the second part quantises the same residual bits.
+void ResidualRow(const float* x, int64_t k, float scale, const int8_t* q, float* rest) {
+  for (int64_t t = 0; t < k; ++t) rest[t] = x[t] - scale * static_cast<float>(q[t]);
+}
+
+// The AMX product for m >= kAmxMinRows, one or two activation parts.
 void Int8GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Matrix& w, float* y, int64_t ldy,
-                 bool accumulate) {
-  const int64_t n = w.rows, ldq = w.stride, groups = ldq / 4;
-  const int64_t mp = RoundUp(m, 32);
-  // Quantise rows (s8, no offset), then pack 16-row blocks: block b, group g
-  // -> 64 bytes = bytes 4g..4g+3 of rows 16b..16b+15.
-  AlignedBuffer<int8_t> packed(mp * ldq);
-  std::vector<float> xs(mp, 0.0f);
-  internal::ForRowBlocks(mp / 16, 16 * k, [&](int64_t b0, int64_t b1) {
-    std::vector<int8_t> rows(16 * ldq);
-    for (int64_t b = b0; b < b1; ++b) {
-      std::fill(rows.begin(), rows.end(), 0);
-      for (int64_t r = 0; r < 16; ++r) {
-        const int64_t i = b * 16 + r;
-        if (i < m) xs[i] = QuantizeRowAvx512(x + i * ldx, k, /*offset=*/false, rows.data() + r * ldq);
+                 bool accumulate, bool two_parts) {
+  const int64_t n = w.rows, ldq = w.stride, groups = ldq / 4, block_bytes = groups * 64;
+  // Packed 16-row blocks go in pairs, one pair per AmxBlock call: rows
+  // 32p..32p+15 and 32p+16..32p+31 (one part), or rows 16p..16p+15 and their
+  // residuals (two parts). Pair p covers rows_per_pair activation rows.
+  const int64_t rows_per_pair = two_parts ? 16 : 32;
+  const int64_t pairs = (m + rows_per_pair - 1) / rows_per_pair;
+  const int64_t mp = pairs * rows_per_pair;
+  AlignedBuffer<int8_t> packed(pairs * 2 * block_bytes);
+  std::vector<float> xs(mp, 0.0f), xs_rest(two_parts ? mp : 0, 0.0f);
+  internal::ForRowBlocks(pairs, rows_per_pair * k, [&](int64_t p0, int64_t p1) {
+    // Zeroed once: every row below m overwrites its first k bytes, the
+    // padding [k, ldq) stays zero, and rows past m are cleared as they occur.
+    std::vector<int8_t> rows(2 * 16 * ldq, 0);
+    std::vector<float> rest(two_parts ? k : 0);
+    for (int64_t p = p0; p < p1; ++p) {
+      int8_t* first = rows.data();
+      int8_t* second = rows.data() + 16 * ldq;
+      for (int64_t r = 0; r < rows_per_pair; ++r) {
+        const int64_t i = p * rows_per_pair + r;
+        if (i >= m) {
+          std::memset(rows.data() + r * ldq, 0, k);
+          if (two_parts) std::memset(second + r * ldq, 0, k);
+          continue;
+        }
+        const float* xi = x + i * ldx;
+        if (!two_parts) {
+          xs[i] = QuantizeRowAvx512(xi, k, /*offset=*/false, rows.data() + r * ldq);
+          continue;
+        }
+        xs[i] = QuantizeRowAvx512(xi, k, /*offset=*/false, first + r * ldq);
+        ResidualRow(xi, k, xs[i], first + r * ldq, rest.data());
+        xs_rest[i] = QuantizeRowAvx512(rest.data(), k, /*offset=*/false, second + r * ldq);
       }
-      PackRows16(rows.data(), ldq, packed.data() + b * groups * 64);
+      PackRows16(first, ldq, packed.data() + (2 * p) * block_bytes);
+      PackRows16(second, ldq, packed.data() + (2 * p + 1) * block_bytes);
     }
   });
   const AmxTileConfig config = FullAmxTileConfig();
-  // A task is 128 weight rows x 256 activation rows: the activation block
-  // (256 x stride bytes packed) stays in L2 across the four 32-row weight
-  // blocks, each weight block (32 x stride) in L1/L2 across eight 32-row
-  // activation blocks. Consecutive tasks share their weight rows.
-  constexpr int64_t kTaskRows = 128, kTaskCols = 256;
-  const int64_t n_tasks = (n + kTaskRows - 1) / kTaskRows, m_tasks = (mp + kTaskCols - 1) / kTaskCols;
-  const int64_t n_blocks = n_tasks * m_tasks;
+  // A task is 128 weight rows x 8 pairs: the activation blocks (16 x stride
+  // bytes each, packed) stay in L2 across the four 32-row weight blocks, each
+  // weight block (32 x stride) in L1/L2 across the pairs. Consecutive tasks
+  // share their weight rows.
+  constexpr int64_t kTaskRows = 128, kTaskPairs = 8;
+  const int64_t n_tasks = (n + kTaskRows - 1) / kTaskRows, m_tasks = (pairs + kTaskPairs - 1) / kTaskPairs;
   auto task = [&](int64_t t) {
     alignas(64) int32_t c[4 * 256];
+    LoadAmxConfig(config);
     const int64_t ni = t / m_tasks, mi = t % m_tasks;
     for (int64_t n0 = ni * kTaskRows; n0 < std::min(n, (ni + 1) * kTaskRows); n0 += 32) {
       const int8_t* a = w.values.data() + n0 * ldq;
-      for (int64_t m0 = mi * kTaskCols; m0 < std::min(mp, (mi + 1) * kTaskCols); m0 += 32) {
-        const int8_t* b0 = packed.data() + (m0 / 16) * groups * 64;
-        const int8_t* b1 = packed.data() + (m0 / 16 + 1) * groups * 64;
-        AmxBlock(config, a, ldq, b0, b1, ldq / 64, c);
+      for (int64_t p = mi * kTaskPairs; p < std::min(pairs, (mi + 1) * kTaskPairs); ++p) {
+        const int8_t* b0 = packed.data() + (2 * p) * block_bytes;
+        AmxBlock(a, ldq, b0, b0 + block_bytes, ldq / 64, c);
         for (int wi = 0; wi < 2; ++wi) {
           const int64_t j0 = n0 + 16 * wi;
           const int rows = static_cast<int>(std::min<int64_t>(16, n - j0));
-          for (int xi = 0; xi < 2 && rows > 0; ++xi) {
-            const int64_t i0 = m0 + 16 * xi;
+          if (rows <= 0) continue;
+          const int32_t* tiles = c + 2 * wi * 256;
+          if (two_parts) {
+            const int64_t i0 = p * 16;
+            const int cols = static_cast<int>(std::min<int64_t>(16, m - i0));
+            StoreTileTransposed(tiles, tiles + 256, j0, rows, i0, cols, xs.data(), xs_rest.data(), w.scales.data(),
+                                y, ldy, accumulate);
+            continue;
+          }
+          for (int xi = 0; xi < 2; ++xi) {
+            const int64_t i0 = p * 32 + 16 * xi;
             const int cols = static_cast<int>(std::min<int64_t>(16, m - i0));
             if (cols <= 0) continue;
-            StoreTileTransposed(c + (2 * wi + xi) * 256, j0, rows, i0, cols, xs.data(), w.scales.data(), y, ldy,
-                                accumulate);
+            StoreTileTransposed(tiles + xi * 256, nullptr, j0, rows, i0, cols, xs.data(), nullptr,
+                                w.scales.data(), y, ldy, accumulate);
           }
         }
       }
     }
   };
-  ForEachTask(n_blocks, task);
+  ForEachTask(n_tasks * m_tasks, task);
 }
 
 }  // namespace
@@ -414,7 +467,7 @@ void Int8GemmOnePart(Tier tier, const float* x, int64_t m, int64_t k, int64_t ld
                      int64_t ldy, bool accumulate) {
   const int64_t n = w.rows, ldq = w.stride;
   if (tier == Tier::kAmx && m >= kAmxMinRows) {
-    Int8GemmAmx(x, m, k, ldx, w, y, ldy, accumulate);
+    Int8GemmAmx(x, m, k, ldx, w, y, ldy, accumulate, /*two_parts=*/false);
     return;
   }
   AlignedBuffer<int8_t> xq(m * ldq);
@@ -460,6 +513,10 @@ void Int8Gemm(Tier tier, Int8Activations mode, const float* x, int64_t m, int64_
   }
   if (mode == Int8Activations::kOnePart) {
     Int8GemmOnePart(tier, x, m, k, ldx, w, y, ldy, accumulate);
+    return;
+  }
+  if (tier == Tier::kAmx && m >= kAmxMinRows) {
+    Int8GemmAmx(x, m, k, ldx, w, y, ldy, accumulate, /*two_parts=*/true);
     return;
   }
   // Rows [0, m) are x, rows [m, 2m) what its one-part quantisation missed;

@@ -10,7 +10,9 @@
 // floats (when not accumulating):
 //   kAvx512: vpdpbusd (u8 x s8) on qx + 128, minus 128 · Σ_t qw[j, t].
 //   kAmx:    (16+ activation rows) AMX tdpbssd on 32 x 32 output blocks, the
-//            weights read in place as A tiles, activations packed as B tiles.
+//            weights read in place as A tiles, activations packed as B tiles;
+//            with two parts, a block is 16 rows and their residuals, summed
+//            as the tiles are stored (no second output buffer).
 //   kAvx2:   vpmaddubsw on |qx| and sign-adjusted qw (no int16 saturation, since |q| <= 127).
 //   kPortable: scalar.
 // Threads as in bf16_gemm.h. Callers: MatMulTransposed for int8 WeightTensors.

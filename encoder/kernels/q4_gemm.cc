@@ -618,6 +618,7 @@ LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int6
   const int64_t n_tasks = (n32 + kTaskRows - 1) / kTaskRows, m_tasks = (mp + task_cols - 1) / task_cols;
   auto task = [&](int64_t t) {
     alignas(64) float c[4 * 256];
+    internal::LoadAmxConfig(config);
     thread_local std::vector<uint16_t> block;
     block.resize(static_cast<size_t>(32 * kp));
     const int64_t ni = t / m_tasks, mi = t % m_tasks;
@@ -632,7 +633,7 @@ LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int6
       for (int64_t m0 = mi * task_cols; m0 < std::min(mp, (mi + 1) * task_cols); m0 += 32) {
         const int64_t b = m0 / 16;
         const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
-        internal::AmxBf16Block(config, block.data(), kp * 2, parts, block_bytes, kp / 32, c);
+        internal::AmxBf16Block(block.data(), kp * 2, parts, block_bytes, kp / 32, c);
         for (int wi = 0; wi < 2; ++wi) {
           const int64_t j0 = n0 + 16 * wi;
           const int rows = static_cast<int>(std::min<int64_t>(16, n - j0));

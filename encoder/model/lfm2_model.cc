@@ -164,7 +164,8 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
   batch.rows = rows;
 
   // Residual stream h, and scratch for normed inputs and block outputs.
-  std::vector<float> h(rows * hidden), normed(rows * hidden), block_out(rows * hidden);
+  std::vector<float> h(rows * hidden);
+  ScratchFloats normed(rows * hidden), block_out(rows * hidden);
   for (size_t s = 0; s < inputs.size(); ++s) {
     for (size_t i = 0; i < inputs[s].ids.size(); ++i) {
       weights_.embed_tokens.RowToFloat(inputs[s].ids[i], h.data() + (batch.offsets[s] + i) * hidden);
@@ -211,9 +212,13 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
       const float* row = h.data() + (batch.offsets[wanted[i] + 1] - 1) * hidden;
       std::copy(row, row + hidden, last.data() + i * hidden);
     }
-    if (!wanted.empty()) {
-      MatMulTransposed(last.data(), static_cast<int64_t>(wanted.size()), hidden, weights_.output_embedding(),
-                       logits.data());
+    const WeightTensor& head = weights_.output_embedding();
+    if (options.screen != nullptr && head.storage() == WeightStorage::kBf16) {
+      for (size_t i = 0; i < wanted.size(); ++i) {
+        screened_head().Logits(last.data() + i * hidden, *options.screen, logits.data() + i * vocab);
+      }
+    } else if (!wanted.empty()) {
+      MatMulTransposed(last.data(), static_cast<int64_t>(wanted.size()), hidden, head, logits.data());
     }
     result.last_logits.assign(n * vocab, 0.0f);
     for (size_t i = 0; i < wanted.size(); ++i) {
@@ -223,6 +228,12 @@ ForwardResult Lfm2Model::ForwardPass(absl::Span<const SequenceInput> inputs, con
   }
   if (options.return_hidden_states) result.hidden_states = std::move(h);
   return result;
+}
+
+const ScreenedHead& Lfm2Model::screened_head() const {
+  std::call_once(screened_head_once_,
+                 [&] { screened_head_ = ScreenedHead::Build(weights_.output_embedding()); });
+  return *screened_head_;
 }
 
 void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, float* out) const {
@@ -239,33 +250,46 @@ void Lfm2Model::ShortConvLayer(int layer, Batch& batch, const float* normed_in, 
     }
     in = masked.data();
   }
-  std::vector<float> bcx(rows * 3 * H);
+  ScratchFloats bcx(rows * 3 * H);
   MatMulTransposed(in, rows, H, w.in_proj, bcx.data());
   if (!w.in_proj_bias.empty()) AddBiasRows(bcx.data(), rows, 3 * H, w.in_proj_bias.data());
 
-  std::vector<float> y(rows * H);
+  ScratchFloats y(rows * H);
   const float* kernel = w.kernel.data();  // [H, L]
   const float* kernel_bias = w.kernel_bias.empty() ? nullptr : w.kernel_bias.data();
   // Channels are independent: each task runs a block of channels through every
-  // sequence, keeping a sliding window of the last L values of v = B ⊙ x.
+  // sequence, token by token, with the block's channels innermost (contiguous
+  // in bcx and y, so the loops vectorise) and a sliding window of the last L
+  // values of v = B ⊙ x per channel. Per channel the sum runs in tap order, as
+  // the one-channel-at-a-time form did: the result is bit-identical.
   tbb::parallel_for(tbb::blocked_range<int64_t>(0, H, 64), [&](const tbb::blocked_range<int64_t>& range) {
-    std::vector<float> window(L);
+    const int64_t c0 = range.begin(), width = range.end() - range.begin();
+    std::vector<float> taps(L * width), window(L * width);  // [tap][channel], [age][channel] oldest first
+    for (int64_t k = 0; k < L; ++k)
+      for (int64_t c = 0; c < width; ++c) taps[k * width + c] = kernel[(c0 + c) * L + k];
     for (size_t s = 0; s < batch.inputs.size(); ++s) {
       std::vector<float>& state = batch.inputs[s].state->conv_[layer];  // [(L-1), H], oldest first
       const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
-      for (int64_t c = range.begin(); c < range.end(); ++c) {
-        for (int64_t k = 0; k + 1 < L; ++k) window[k] = state[k * H + c];
-        const float* taps = kernel + c * L;
-        for (int64_t t = begin; t < end; ++t) {
-          const float* row = bcx.data() + t * 3 * H;
-          window[L - 1] = row[c] * row[2 * H + c];  // v = B ⊙ x
-          float z = kernel_bias ? kernel_bias[c] : 0.0f;
-          for (int64_t k = 0; k < L; ++k) z += taps[k] * window[k];
-          y[t * H + c] = row[H + c] * z;  // C ⊙ conv(v)
-          for (int64_t k = 0; k + 1 < L; ++k) window[k] = window[k + 1];
+      for (int64_t k = 0; k + 1 < L; ++k)
+        std::copy_n(state.data() + k * H + c0, width, window.data() + k * width);
+      float* newest = window.data() + (L - 1) * width;
+      for (int64_t t = begin; t < end; ++t) {
+        const float* b_gate = bcx.data() + t * 3 * H + c0;
+        const float* c_gate = b_gate + H;
+        const float* x_in = b_gate + 2 * H;
+        for (int64_t c = 0; c < width; ++c) newest[c] = b_gate[c] * x_in[c];  // v = B ⊙ x
+        float* y_row = y.data() + t * H + c0;
+        for (int64_t c = 0; c < width; ++c) y_row[c] = kernel_bias ? kernel_bias[c0 + c] : 0.0f;
+        for (int64_t k = 0; k < L; ++k) {
+          const float* tap = taps.data() + k * width;
+          const float* v = window.data() + k * width;
+          for (int64_t c = 0; c < width; ++c) y_row[c] += tap[c] * v[c];
         }
-        for (int64_t k = 0; k + 1 < L; ++k) state[k * H + c] = window[k];
+        for (int64_t c = 0; c < width; ++c) y_row[c] *= c_gate[c];  // C ⊙ conv(v)
+        std::copy(window.begin() + width, window.end(), window.begin());
       }
+      for (int64_t k = 0; k + 1 < L; ++k)
+        std::copy_n(window.data() + k * width, width, state.data() + k * H + c0);
     }
   });
   MatMulTransposed(y.data(), rows, H, w.out_proj, out);
@@ -277,7 +301,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
   const int64_t H = config_.hidden_size, rows = batch.rows;
   const int64_t d = config_.head_dim, n_heads = config_.num_heads, n_kv = config_.num_kv_heads;
   const int64_t q_width = n_heads * d, kv_width = n_kv * d, half = d / 2;
-  std::vector<float> q(rows * q_width), k(rows * kv_width), v(rows * kv_width);
+  ScratchFloats q(rows * q_width), k(rows * kv_width), v(rows * kv_width);
   MatMulTransposed(normed, rows, H, w.q_proj, q.data());
   MatMulTransposed(normed, rows, H, w.k_proj, k.data());
   MatMulTransposed(normed, rows, H, w.v_proj, v.data());
@@ -313,8 +337,8 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
     SequenceState& state = *batch.inputs[s].state;
     KvCache& cache = state.kv_[layer];
     const int64_t begin = batch.offsets[s], end = batch.offsets[s + 1];
-    cache.keys.insert(cache.keys.end(), k.begin() + begin * kv_width, k.begin() + end * kv_width);
-    cache.values.insert(cache.values.end(), v.begin() + begin * kv_width, v.begin() + end * kv_width);
+    cache.keys.insert(cache.keys.end(), k.data() + begin * kv_width, k.data() + end * kv_width);
+    cache.values.insert(cache.values.end(), v.data() + begin * kv_width, v.data() + end * kv_width);
   }
   // The key mask is shared by all attention layers; extend it once per call.
   if (layer == first_attention_layer_) {
@@ -339,7 +363,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
       }
     }
   }
-  std::vector<float> attended(rows * q_width);
+  ScratchFloats attended(rows * q_width);
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const int64_t group = n_heads / n_kv;
   tbb::parallel_for(size_t{0}, tasks.size(), [&](size_t task_index) {
@@ -373,7 +397,7 @@ void Lfm2Model::AttentionLayer(int layer, Batch& batch, const float* normed, flo
 void Lfm2Model::DenseFeedForward(const FeedForwardWeights& w, int64_t ffn_size, const float* normed,
                                  int64_t rows, float* out, bool accumulate) const {
   const int64_t H = config_.hidden_size;
-  std::vector<float> gate(rows * ffn_size), up(rows * ffn_size);
+  ScratchFloats gate(rows * ffn_size), up(rows * ffn_size);
   MatMulTransposed(normed, rows, H, w.w1, gate.data());
   MatMulTransposed(normed, rows, H, w.w3, up.data());
   SiluMul(gate.data(), up.data(), rows * ffn_size);

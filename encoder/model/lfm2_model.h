@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "encoder/kernels/precision.h"
 #include "encoder/model/model_config.h"
 #include "encoder/model/model_weights.h"
+#include "encoder/model/screened_head.h"
 #include "encoder/model/sequence_state.h"
 
 namespace lateral {
@@ -49,6 +51,10 @@ struct ForwardOptions {
   bool return_hidden_states = true;  // final-normed states of every new token
   bool return_last_logits = false;   // logits of each sequence's last new token
   LayerObserver observer;            // optional
+  // With last logits and a bf16 LM head: compute exactly only the logits the
+  // screen says matter, the rest -inf (screened_head.h). Ignored otherwise
+  // (f32 and int8 heads return every logit).
+  const LogitsScreen* screen = nullptr;
 };
 
 struct ForwardResult {
@@ -119,9 +125,15 @@ class Lfm2Model {
                         int64_t rows, float* out, bool accumulate) const;
   void MoeFeedForward(const MoeWeights& w, const float* normed, int64_t rows, float* out) const;
 
+  // The int8 screen of a bf16 LM head, made on the first screened call (an
+  // encoder or an unscreened caller never pays its load time or memory).
+  const ScreenedHead& screened_head() const;
+
   ModelConfig config_;
   ModelWeights weights_;
   ModelLoadOptions options_;
+  mutable std::once_flag screened_head_once_;
+  mutable std::unique_ptr<ScreenedHead> screened_head_;
   std::vector<float> rope_inv_freq_;  // [head_dim / 2]
   int first_attention_layer_ = -1;    // extends the shared key mask
 };

@@ -4,6 +4,7 @@ set(LATERAL_MODEL_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/model_config.cc
   ${CMAKE_CURRENT_LIST_DIR}/model_weights.cc
   ${CMAKE_CURRENT_LIST_DIR}/reference_ops.cc
+  ${CMAKE_CURRENT_LIST_DIR}/screened_head.cc
   ${CMAKE_CURRENT_LIST_DIR}/sequence_state.cc
   ${CMAKE_CURRENT_LIST_DIR}/tensor_ops.cc
   ${CMAKE_CURRENT_LIST_DIR}/weight_tensor.cc

@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "encoder/kernels/bf16_gemm.h"
+#include "encoder/kernels/elementwise.h"
 #include "encoder/kernels/int8_gemm.h"
 #include "encoder/kernels/q4_gemm.h"
 #include "tbb/parallel_for.h"
@@ -66,11 +67,11 @@ void MatMulRows(const float* a, int64_t m, int64_t k, int64_t lda, const float* 
 
 void RmsNormRows(const float* x, int64_t rows, int64_t cols, const float* weight, float eps,
                  float* out) {
+  const kernels::Tier tier = kernels::ActiveTier();
   auto one_row = [&](int64_t r) {
     const float* in = x + r * cols;
     float* o = out + r * cols;
-    double sum = 0.0;
-    for (int64_t i = 0; i < cols; ++i) sum += static_cast<double>(in[i]) * in[i];
+    const double sum = kernels::SumOfSquares(tier, in, cols);
     const float inv = 1.0f / std::sqrt(static_cast<float>(sum / cols) + eps);
     for (int64_t i = 0; i < cols; ++i) o[i] = weight[i] * (in[i] * inv);
   };
@@ -89,12 +90,8 @@ void AddBiasRows(float* rows, int64_t count, int64_t cols, const float* bias) {
 }
 
 void SiluMul(float* gate, const float* up, int64_t n) {
-  auto range = [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float g = gate[i];
-      gate[i] = g / (1.0f + std::exp(-g)) * up[i];
-    }
-  };
+  const kernels::Tier tier = kernels::ActiveTier();
+  auto range = [&](int64_t begin, int64_t end) { kernels::SiluMul(tier, gate + begin, up + begin, end - begin); };
   // Prefill's feed-forward gates are rows x ffn (1.2 M values for 256 tokens
   // of the 350M shape): one exp each, which on one core was a serial stretch
   // between the parallel matrix products.
@@ -107,20 +104,6 @@ void SiluMul(float* gate, const float* up, int64_t n) {
                     [&](int64_t c) { range(c * kChunk, std::min(n, (c + 1) * kChunk)); });
 }
 
-void SoftmaxRow(float* row, int64_t n) {
-  float max_value = -std::numeric_limits<float>::infinity();
-  for (int64_t i = 0; i < n; ++i) max_value = std::max(max_value, row[i]);
-  if (max_value == -std::numeric_limits<float>::infinity()) {
-    std::fill(row, row + n, 0.0f);  // nothing to attend to
-    return;
-  }
-  float sum = 0.0f;
-  for (int64_t i = 0; i < n; ++i) {
-    row[i] = std::exp(row[i] - max_value);
-    sum += row[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) row[i] *= inv;
-}
+void SoftmaxRow(float* row, int64_t n) { kernels::Softmax(kernels::ActiveTier(), row, n); }
 
 }  // namespace lateral

@@ -4,6 +4,7 @@
 #include "encoder/generation/generation_session.h"
 
 #include "encoder/generation/generator.h"
+#include "encoder/generation/sampler.h"
 #include "gtest/gtest.h"
 #include "tests/test_util.h"
 
@@ -192,6 +193,50 @@ TEST_F(GenerationSessionTest, StopTokenEndsTheTurnAndIsKeptForTheNext) {
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(next->tokens, Fresh(*model_, p2, 4));
   EXPECT_EQ(session.last_stats().reused_tokens, static_cast<int>(p1_.size() + 2));
+}
+
+// The screened LM head (bf16 heads; encoder/model/screened_head.h) must not
+// change what is drawn: greedy and min-p sampling with several seeds and
+// penalties give the same tokens with the screen on and off.
+TEST(GenerationSessionScreenTest, TheScreenedHeadDrawsTheSameTokensAsTheFullHead) {
+  ModelLoadOptions options;
+  options.precision = Precision::kBf16;
+  auto model = Lfm2Model::Load(TestDataPath("lfm2-tiny"), options);
+  ASSERT_TRUE(model.ok()) << model.status();
+  ASSERT_EQ((*model)->weights().output_embedding().storage(), WeightStorage::kBf16);
+  Fixture expected("lfm2-tiny/expected.safetensors");
+  const std::vector<int32_t> prompt = expected.Ints("case2.input_ids");
+  std::vector<GenerationSettings> all;
+  GenerationSettings greedy = Greedy(24);
+  all.push_back(greedy);
+  greedy.sampling.repetition_penalty = 1.3f;
+  all.push_back(greedy);
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    GenerationSettings lfm2;  // LFM2's defaults: T 0.3, min_p 0.15, penalty 1.05
+    lfm2.max_new_tokens = 24;
+    lfm2.sampling.seed = seed;
+    all.push_back(lfm2);
+    GenerationSettings wide = lfm2;  // a wide min-p window and top-k
+    wide.sampling.temperature = 1.5f;
+    wide.sampling.min_p = 0.02f;
+    wide.sampling.top_k = 40;
+    wide.sampling.repetition_penalty = 1.2f;
+    all.push_back(wide);
+  }
+  int screened = 0;
+  for (const GenerationSettings& settings : all) {
+    SCOPED_TRACE(::testing::Message() << "greedy " << settings.sampling.greedy << " T "
+                                      << settings.sampling.temperature << " seed " << settings.sampling.seed);
+    GenerationSettings full = settings;
+    full.screen_head = false;
+    auto with = Generator(**model).Generate(prompt, settings);
+    auto without = Generator(**model).Generate(prompt, full);
+    ASSERT_TRUE(with.ok() && without.ok());
+    EXPECT_EQ(with->tokens, without->tokens);
+    EXPECT_EQ(with->tokens.size(), 24u);
+    screened += Sampler(settings.sampling).ScreenFor(prompt).has_value();
+  }
+  EXPECT_EQ(screened, static_cast<int>(all.size()));  // every case above took the screened path
 }
 
 }  // namespace
