@@ -609,45 +609,52 @@ LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int6
     }
   });
   const AmxTileConfig config = FullAmxTileConfig();
-  // As bf16's AMX path: a task is 128 weight rows x an activation block whose
-  // two packed parts stay within about 1 MB of L2; each 32-row weight block is
-  // dequantised once per task into a per-thread buffer (32 x kp bf16).
-  constexpr int64_t kTaskRows = 128;
-  const int64_t task_cols = std::clamp<int64_t>((int64_t{1} << 20) / (4 * kp) / 32 * 32, 32, 256);
+  // A task owns a range of weight rows, dequantised once into a per-thread
+  // buffer (at most 1 MB of bf16: 128 rows at k = 1024 and 96 at 4,608),
+  // then multiplied with every activation block in turn; each block's two
+  // packed parts stay within about 1 MB of L2 as in bf16's AMX path. (With
+  // bf16's tasks, one per weight range and activation block, the FFN's down
+  // projection dequantised each weight row 8 times per 256-token pass.)
+  const int64_t task_rows = std::clamp<int64_t>((int64_t{1} << 20) / (2 * kp) / 32 * 32, 32, 128);
+  const int64_t block_cols = std::clamp<int64_t>((int64_t{1} << 20) / (4 * kp) / 32 * 32, 32, 256);
   const int64_t n32 = RoundUp(n, 32);
-  const int64_t n_tasks = (n32 + kTaskRows - 1) / kTaskRows, m_tasks = (mp + task_cols - 1) / task_cols;
+  const int64_t n_tasks = (n32 + task_rows - 1) / task_rows;
   auto task = [&](int64_t t) {
     alignas(64) float c[4 * 256];
     internal::LoadAmxConfig(config);
-    thread_local std::vector<uint16_t> block;
-    block.resize(static_cast<size_t>(32 * kp));
-    const int64_t ni = t / m_tasks, mi = t % m_tasks;
-    for (int64_t n0 = ni * kTaskRows; n0 < std::min(n32, (ni + 1) * kTaskRows); n0 += 32) {
-      for (int64_t r = 0; r < 32; ++r) {
-        if (n0 + r < n) {
-          DequantiseRowBf16Avx512(w, n0 + r, block.data() + r * kp);
-        } else {
-          std::memset(block.data() + r * kp, 0, kp * 2);
-        }
+    thread_local std::vector<uint16_t> rows_bf16;
+    const int64_t t0 = t * task_rows, t1 = std::min(n32, t0 + task_rows);
+    rows_bf16.resize(static_cast<size_t>((t1 - t0) * kp));
+    for (int64_t r = t0; r < t1; ++r) {
+      uint16_t* out = rows_bf16.data() + (r - t0) * kp;
+      if (r < n) {
+        DequantiseRowBf16Avx512(w, r, out);
+      } else {
+        std::memset(out, 0, kp * 2);
       }
-      for (int64_t m0 = mi * task_cols; m0 < std::min(mp, (mi + 1) * task_cols); m0 += 32) {
-        const int64_t b = m0 / 16;
-        const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
-        internal::AmxBf16Block(block.data(), kp * 2, parts, block_bytes, kp / 32, c);
-        for (int wi = 0; wi < 2; ++wi) {
-          const int64_t j0 = n0 + 16 * wi;
-          const int rows = static_cast<int>(std::min<int64_t>(16, n - j0));
-          for (int xi = 0; xi < 2 && rows > 0; ++xi) {
-            const int64_t i0 = m0 + 16 * xi;
-            const int cols = static_cast<int>(std::min<int64_t>(16, m - i0));
-            if (cols <= 0) continue;
-            internal::StoreTileTransposedF32(c + (2 * wi + xi) * 256, j0, rows, i0, cols, y, ldy, accumulate);
+    }
+    for (int64_t b0 = 0; b0 < mp; b0 += block_cols) {
+      for (int64_t n0 = t0; n0 < t1; n0 += 32) {
+        const uint16_t* a = rows_bf16.data() + (n0 - t0) * kp;
+        for (int64_t m0 = b0; m0 < std::min(mp, b0 + block_cols); m0 += 32) {
+          const int64_t b = m0 / 16;
+          const int8_t* parts[2] = {hi.data() + b * block_bytes, mid.data() + b * block_bytes};
+          internal::AmxBf16Block(a, kp * 2, parts, block_bytes, kp / 32, c);
+          for (int wi = 0; wi < 2; ++wi) {
+            const int64_t j0 = n0 + 16 * wi;
+            const int rows = static_cast<int>(std::min<int64_t>(16, n - j0));
+            for (int xi = 0; xi < 2 && rows > 0; ++xi) {
+              const int64_t i0 = m0 + 16 * xi;
+              const int cols = static_cast<int>(std::min<int64_t>(16, m - i0));
+              if (cols <= 0) continue;
+              internal::StoreTileTransposedF32(c + (2 * wi + xi) * 256, j0, rows, i0, cols, y, ldy, accumulate);
+            }
           }
         }
       }
     }
   };
-  ForEachTask(n_tasks * m_tasks, task);
+  ForEachTask(n_tasks, task);
 }
 
 }  // namespace
