@@ -53,9 +53,10 @@
 //     Each weight byte is read once per call; threads split the weight rows.
 //   m > kGemvRows (prefill, document encoding): activations exact,
 //       y[i, j] = Σ_t x[i, t] · (s · q)[j, t]
-//     kAmx: 32-row weight blocks dequantised to bf16 (exact) in a per-thread
-//       buffer and multiplied on AMX-BF16 tiles with activations split in two
-//       bf16 parts, as bf16_gemm.h's kAmx path (within 2^-17 of x relative).
+//     kAmx: each task's weight rows (up to 1 MB of bf16) dequantised to bf16
+//       (exact) once into a per-thread buffer and multiplied on AMX-BF16
+//       tiles with activations split in two bf16 parts, as bf16_gemm.h's kAmx
+//       path (within 2^-17 of x relative); 16+ rows (9-15 go through sgemm).
 //     kAvx512 / kAvx2: panels of 256 rows dequantised to f32 per thread, then
 //       OpenBLAS sgemm (as bf16's widened panels).
 //     kPortable: scalar.
