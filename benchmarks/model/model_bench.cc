@@ -62,7 +62,7 @@ struct Flags {
   int prompt_tokens = 16;    // decode starts after a 16-token prefill
   int decode_steps = 128;    // llama-bench tg128
   std::vector<int> threads = {2, 1};
-  std::string precision = "default";  // f32 | bf16 | int8 | default
+  std::string precision = "default";  // f32 | bf16 | int8 | q4 | default
   // Retrieval agreement: a BEIR directory (corpus.jsonl, queries.jsonl) and
   // how many of its passages and queries to encode.
   std::string retrieval_corpus = "docs/sample-corpus";
@@ -261,7 +261,8 @@ int32_t ArgMax(const std::vector<float>& logits) {
 // Greedy decoding: an untimed `prompt_tokens` prefill, then `decode_steps`
 // single-token Forward calls with logits (llama-bench tg128). Only the decode
 // steps are timed. weight_GBps is the weight bytes a step must read (in the
-// storage of the load precision: f32, bf16, or int8 + scales)
+// storage of the load precision: f32, bf16, int8 + scales, or q4 nibbles +
+// group scales)
 // divided by the step time: decode is a chain of matrix-vector products, so
 // this against the machine's memory bandwidth says how close to the limit it runs.
 // sampled: draw with LFM2's default sampling (T 0.3, min_p 0.15, repetition

@@ -31,6 +31,7 @@
 #include "common/numeric_formats.h"
 #include "encoder/kernels/bf16_gemm.h"
 #include "encoder/kernels/int8_gemm.h"
+#include "encoder/kernels/q4_gemm.h"
 #include "encoder/model/tensor_ops.h"
 #include "encoder/model/weight_tensor.h"
 #include "tbb/parallel_for.h"
@@ -196,6 +197,57 @@ BENCHMARK_CAPTURE(BM_Decode, sgemm_1thread, Kernel::kSgemm1Thread)->Apply(Decode
 BENCHMARK_CAPTURE(BM_Decode, sgemv_1thread, Kernel::kSgemv1Thread)->Apply(DecodeShapes);
 BENCHMARK_CAPTURE(BM_Decode, MatMulTransposed, Kernel::kMatMulTransposed)->Apply(DecodeShapes);
 BENCHMARK_CAPTURE(BM_Decode, sgemv_split_tbb, Kernel::kSgemvSplit)->Apply(DecodeShapes);
+
+// Quantised decode products (M = 1) with weights from DRAM, through the
+// kernels the model uses: 0 = int8 (Int8Gemm), 1 = q4 (Q4Gemm). Copies of
+// one quantised matrix fill 1 GiB so no iteration finds its weights in
+// cache. weight_GBps counts the bytes the format streams (values + scales).
+void BM_QuantDecode(benchmark::State& state) {
+  const int64_t k = state.range(0), n = state.range(1);
+  const bool q4 = state.range(2) != 0;
+  const std::vector<float> wf = RandomFloats(n * k, 2);
+  const std::vector<float> x = RandomFloats(k, 1);
+  std::vector<float> y(n);
+  std::vector<kernels::Int8Matrix> int8;
+  std::vector<kernels::Q4Matrix> q4s;
+  int64_t bytes = 0;
+  if (q4) {
+    q4s.push_back(kernels::QuantizeQ4(wf.data(), n, k, k));
+    bytes = q4s[0].Bytes();
+  } else {
+    int8.push_back(kernels::QuantizeInt8(wf.data(), n, k, k));
+    bytes = n * (k + 4);
+  }
+  const int64_t copies = std::max<int64_t>(2, kStreamBytes / bytes);
+  for (int64_t c = 1; c < copies; ++c) {
+    if (q4) {
+      q4s.push_back(q4s[0]);
+    } else {
+      int8.push_back(int8[0]);
+    }
+  }
+  int64_t next = 0;
+  for (auto _ : state) {
+    if (q4) {
+      kernels::Q4Gemm(x.data(), 1, k, k, q4s[next], y.data(), n, false);
+    } else {
+      kernels::Int8Gemm(x.data(), 1, k, k, int8[next], y.data(), n, false);
+    }
+    next = (next + 1) % copies;
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["weight_GBps"] = benchmark::Counter(static_cast<double>(bytes) * state.iterations() * 1e-9,
+                                                     benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_QuantDecode)
+    ->ArgNames({"K", "N", "q4"})
+    ->ArgsProduct({{1024}, {1024, 4608, 65536}, {0, 1}})
+    ->Args({4608, 1024, 0})
+    ->Args({4608, 1024, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 // --- 3. memory read bandwidth ----------------------------------------------
 

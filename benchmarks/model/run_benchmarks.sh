@@ -6,8 +6,8 @@
 #
 # Environment: BUILD (default build-bench), CKPT (default /tmp/lateral-bench,
 # ~3.6 GB of checkpoints: keep it out of the repository), REPS (default 3),
-# PRECISIONS (default "f32 bf16 int8": each model group runs once per precision,
-# results in $OUT/<group>-<precision>.json), THREADS (default "2,1").
+# PRECISIONS (default "f32 bf16 int8"; q4 is accepted too: each model group runs
+# once per precision, results in $OUT/<group>-<precision>.json), THREADS (default "2,1").
 # `accuracy` compares each non-f32 precision with the f32 path: hidden-state
 # cosines and greedy tokens (350M), ColBERT vectors and MaxSim top 10 on the
 # sample corpus (docs/sample-corpus; run from the repository root), and what

@@ -3,7 +3,7 @@
 
     benchmarks/model/summarize.py /tmp/lateral-bench/results/*.json
 
-One row per benchmark (names carry /precision:f32|bf16|int8|default when
+One row per benchmark (names carry /precision:f32|bf16|int8|q4|default when
 model_bench ran with --precision): the median wall time over repetitions and the median of
 each counter (Google Benchmark aggregates counters the same way). Used to fill
 benchmarks/RESULTS.md.

@@ -324,7 +324,7 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
 
   get_string("model.colbert", s.colbert_model);
   get_string("model.precision", s.precision);
-  LATERAL_RETURN_IF_ERROR(one_of("model.precision", s.precision, {"", "f32", "bf16", "int8"}));
+  LATERAL_RETURN_IF_ERROR(one_of("model.precision", s.precision, {"", "f32", "bf16", "int8", "q4"}));
   get_list("ingest.include", s.include);
   get_list("ingest.exclude", s.exclude);
   LATERAL_RETURN_IF_ERROR(get_int("ingest.chunk_tokens", s.chunk_tokens, 0, 1 << 20));
@@ -352,7 +352,7 @@ absl::Status ApplyConfig(const ConfigEntries& entries, Settings& s) {
   LATERAL_RETURN_IF_ERROR(one_of("output.color", s.color, {"auto", "always", "never"}));
   get_string("answer.model", s.answer_model);
   get_string("answer.precision", s.answer_precision);
-  LATERAL_RETURN_IF_ERROR(one_of("answer.precision", s.answer_precision, {"", "f32", "bf16", "int8"}));
+  LATERAL_RETURN_IF_ERROR(one_of("answer.precision", s.answer_precision, {"", "f32", "bf16", "int8", "q4"}));
   LATERAL_RETURN_IF_ERROR(get_int("answer.max_tokens", s.answer_max_tokens, 0, 1 << 20));
   LATERAL_RETURN_IF_ERROR(get_int("answer.passages", s.answer_passages, 1, 1000));
   if (s.overlap_tokens >= 0 && s.chunk_tokens > 0 && s.overlap_tokens >= s.chunk_tokens) {
@@ -387,7 +387,7 @@ std::string DefaultCollectionConfig(const std::string& colbert_model) {
       "# (", UserConfigPath().empty() ? "~/.config/lateral/config.toml" : UserConfigPath(), ").\n"
       "# Changing the model or chunking applies on `lateral reindex`.\n\n"
       "[model]\n", model_line, "\n"
-      "# precision = \"\"           # f32 | bf16 | int8; \"\": bf16 on CPUs with AVX512-BF16, else f32\n\n"
+      "# precision = \"\"           # f32 | bf16 | int8 | q4; \"\": bf16 on CPUs with AVX512-BF16, else f32\n\n"
       "[ingest]\n"
       "# include = [\"*.md\", \"*.txt\"]\n"
       "# exclude = [\"drafts/**\"]\n"
@@ -406,7 +406,7 @@ std::string DefaultCollectionConfig(const std::string& colbert_model) {
       "# color = \"auto\"            # auto | always | never\n\n"
       "[answer]                     # lateral ask / lateral chat\n"
       "# model = \"LiquidAI/LFM2-1.2B-RAG\"   # the generative model: directory or hub id\n"
-      "# precision = \"\"           # f32 | bf16 | int8 for the generative model\n"
+      "# precision = \"\"           # f32 | bf16 | int8 | q4 for the generative model\n"
       "# max_tokens = 0            # 0: generation_config.json's max_new_tokens, else 256\n"
       "# passages = 5              # passages retrieved per question\n");
 }

@@ -97,8 +97,9 @@ FlagSpec RopeFrequenciesFlag() {
 FlagSpec PrecisionFlag() {
   return {"precision", true,
           "weights as f32 (the reference), bf16 (as shipped; the default for bf16 checkpoints on CPUs with "
-          "AVX512-BF16) or int8 (quantised at load: fastest, approximate)",
-          "f32|bf16|int8"};
+          "AVX512-BF16), int8 (quantised at load: fast, approximate) or q4 (4-bit groups quantised at load: "
+          "fastest decode, least accurate)",
+          "f32|bf16|int8|q4"};
 }
 
 absl::StatusOr<std::optional<Precision>> PrecisionFromFlags(const ParsedFlags& flags) {

@@ -39,7 +39,7 @@ absl::Status ApplySamplingFlags(const ParsedFlags& flags, GenerationSettings& se
 
 // --rope-frequencies bf16|f32 (see RopeFrequencies).
 FlagSpec RopeFrequenciesFlag();
-// --precision f32|bf16|int8 for every command that loads a model.
+// --precision f32|bf16|int8|q4 for every command that loads a model.
 FlagSpec PrecisionFlag();
 // The --precision value; nullopt when not given (the runtime's default). A
 // usage error (exit 2) names the flag and the accepted values.

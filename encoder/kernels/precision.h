@@ -8,7 +8,10 @@
 // results stay within ~1e-5 of kF32's; rounding the activations to bf16 as well (vdpbf16ps) is
 // selectable with LATERAL_BF16_ACTIVATIONS=rounded but misses the 0.9999
 // per-token cosine target. kInt8 quantises weights per output channel at load
-// time and activations per row on the fly.
+// time and activations per row on the fly. kQ4 quantises weights to 4 bits in
+// groups of 32 along k (encoder/kernels/q4_gemm.h): about 4.5 bits per weight,
+// decode reads 0.56 bytes per weight instead of int8's 1; activations are int8
+// per row for decode and exact for prefill.
 // Only the large matrices (projections, feed-forward, LM head) change storage;
 // norms, conv kernels, biases and the MoE router stay float32.
 #pragma once
@@ -20,11 +23,12 @@
 
 namespace lateral {
 
-enum class Precision { kF32, kBf16, kInt8 };
+enum class Precision { kF32, kBf16, kInt8, kQ4 };
 
-// "f32", "bf16" or "int8": the spelling ParsePrecision and --precision accept.
+// "f32", "bf16", "int8" or "q4": the spelling ParsePrecision and --precision accept.
 const char* PrecisionName(Precision precision);
-// Parses "f32", "bf16" or "int8" (also "fp32", "float32", "bfloat16", "q8");
+// Parses "f32", "bf16", "int8" or "q4" (also "fp32", "float32", "bfloat16",
+// "q8", "q4_0", "int4");
 // the error names the accepted values.
 absl::StatusOr<Precision> ParsePrecision(std::string_view text);
 

@@ -1,5 +1,7 @@
 #include "encoder/kernels/reference_kernels.h"
 
+#include <algorithm>
+#include <cmath>
 #include <vector>
 
 #include "common/numeric_formats.h"
@@ -51,6 +53,37 @@ void ReferenceInt8Gemm(const float* x, int64_t m, int64_t k, const Int8Matrix& w
       const float first = static_cast<float>(dot) * sx * w.scales[j];
       y[i * w.rows + j] =
           mode == Int8Activations::kOnePart ? first : first + static_cast<float>(dot_rest) * sr * w.scales[j];
+    }
+  }
+}
+
+void ReferenceQ4Gemm(const float* x, int64_t m, int64_t k, const Q4Matrix& w, float* y, float* magnitude) {
+  std::vector<int8_t> q(k);
+  for (int64_t i = 0; i < m; ++i) {
+    const float sx = m <= internal::kGemvRows ? QuantizeActivationRow(x + i * k, k, q.data()) : 0.0f;
+    for (int64_t j = 0; j < w.rows; ++j) {
+      double s = 0.0, a = 0.0;
+      if (m <= internal::kGemvRows) {
+        for (int64_t g = 0; g * Q4Matrix::kGroup < k; ++g) {
+          int64_t dot = 0;
+          for (int64_t t = g * Q4Matrix::kGroup; t < std::min(k, (g + 1) * Q4Matrix::kGroup); ++t) {
+            dot += int64_t{q[t]} * w.Value(j, t);
+          }
+          const double term = static_cast<double>(dot) * w.Scale(j, g);
+          s += term;
+          a += std::abs(term);
+        }
+        s *= sx;
+        a *= std::abs(sx);
+      } else {
+        for (int64_t t = 0; t < k; ++t) {
+          const double term = static_cast<double>(x[i * k + t]) * w.Dequantised(j, t);
+          s += term;
+          a += std::abs(term);
+        }
+      }
+      y[i * w.rows + j] = static_cast<float>(s);
+      if (magnitude != nullptr) magnitude[i * w.rows + j] = static_cast<float>(a);
     }
   }
 }

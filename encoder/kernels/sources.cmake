@@ -7,5 +7,6 @@ set(LATERAL_KERNELS_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/int8_gemm.cc
   ${CMAKE_CURRENT_LIST_DIR}/kernel_tier.cc
   ${CMAKE_CURRENT_LIST_DIR}/precision.cc
+  ${CMAKE_CURRENT_LIST_DIR}/q4_gemm.cc
   ${CMAKE_CURRENT_LIST_DIR}/reference_kernels.cc
 )

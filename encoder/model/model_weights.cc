@@ -130,11 +130,13 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c, std::unique_
   WeightReader r(*checkpoint, w.tensor_prefix, precision);
   const int64_t h = c.hidden_size, v = c.vocab_size, d = c.head_dim;
   {
-    // The embedding serves row lookups in a float form: at int8 it stays bf16
-    // (when shipped so) or f32, and gains an int8 form below if it is the head.
+    // The embedding serves row lookups in a float form: at int8 / q4 it stays
+    // bf16 (when shipped so) or f32, and gains a quantised form below if it is the head.
     LATERAL_ASSIGN_OR_RETURN(const TensorView* view, checkpoint->Get(w.tensor_prefix + "embed_tokens.weight"));
     Precision embed = precision;
-    if (precision == Precision::kInt8) embed = view->dtype == DType::kBF16 ? Precision::kBf16 : Precision::kF32;
+    if (precision == Precision::kInt8 || precision == Precision::kQ4) {
+      embed = view->dtype == DType::kBF16 ? Precision::kBf16 : Precision::kF32;
+    }
     LATERAL_ASSIGN_OR_RETURN(w.embed_tokens, r.LoadFullName(w.tensor_prefix + "embed_tokens.weight", {v, h}, embed));
   }
   LATERAL_ASSIGN_OR_RETURN(w.final_norm, r.Load("embedding_norm.weight", {h}));
@@ -144,6 +146,8 @@ absl::StatusOr<ModelWeights> LoadModelWeights(const ModelConfig& c, std::unique_
     LATERAL_ASSIGN_OR_RETURN(w.lm_head, r.LoadFullName("lm_head.weight", {v, h}, precision));
   } else if (c.tie_word_embeddings && precision == Precision::kInt8) {
     w.embed_tokens.AddInt8Form();
+  } else if (c.tie_word_embeddings && precision == Precision::kQ4) {
+    w.embed_tokens.AddQ4Form();
   }
   w.layers.resize(c.num_layers);
   for (int i = 0; i < c.num_layers; ++i) {

@@ -10,6 +10,7 @@
 #include "encoder/kernels/bf16_gemm.h"
 #include "encoder/kernels/elementwise.h"
 #include "encoder/kernels/int8_gemm.h"
+#include "encoder/kernels/q4_gemm.h"
 #include "tbb/parallel_for.h"
 #include "tbb/task_arena.h"
 
@@ -24,6 +25,9 @@ void MatMulTransposed(const float* x, int64_t m, int64_t k, int64_t ldx, const W
       return;
     case WeightStorage::kInt8:
       kernels::Int8Gemm(x, m, k, ldx, *w.int8(), y, n, accumulate);
+      return;
+    case WeightStorage::kQ4:
+      kernels::Q4Gemm(x, m, k, ldx, *w.q4(), y, n, accumulate);
       return;
     case WeightStorage::kF32:
       break;

@@ -50,6 +50,7 @@ int64_t WeightTensor::size() const {
 }
 
 WeightStorage WeightTensor::storage() const {
+  if (q4_ != nullptr) return WeightStorage::kQ4;
   if (int8_ != nullptr) return WeightStorage::kInt8;
   if (bf16_ != nullptr) return WeightStorage::kBf16;
   return WeightStorage::kF32;
@@ -59,6 +60,8 @@ int64_t WeightTensor::MatMulBytes() const {
   switch (storage()) {
     case WeightStorage::kInt8:
       return int8_->rows * (int8_->cols + static_cast<int64_t>(sizeof(float)));
+    case WeightStorage::kQ4:
+      return q4_->Bytes();
     case WeightStorage::kBf16:
       return size() * 2;
     case WeightStorage::kF32:
@@ -91,6 +94,9 @@ WeightTensor WeightTensor::FromValuesAs(std::vector<int64_t> shape, const float*
       break;
     case Precision::kInt8:
       t.int8_ = std::make_unique<kernels::Int8Matrix>(kernels::QuantizeInt8(values, t.rows(), t.cols(), t.cols()));
+      break;
+    case Precision::kQ4:
+      t.q4_ = std::make_unique<kernels::Q4Matrix>(kernels::QuantizeQ4(values, t.rows(), t.cols(), t.cols()));
       break;
   }
   return t;
@@ -137,6 +143,13 @@ absl::StatusOr<WeightTensor> WeightTensor::FromViewAs(const TensorView& view, Pr
         reinterpret_cast<const uint16_t*>(view.data), t.rows(), t.cols(), t.cols()));
     return t;
   }
+  if (precision == Precision::kQ4 && aligned_bf16) {
+    WeightTensor t;
+    t.shape_ = view.shape;
+    t.q4_ = std::make_unique<kernels::Q4Matrix>(
+        kernels::QuantizeQ4Bf16(reinterpret_cast<const uint16_t*>(view.data), t.rows(), t.cols(), t.cols()));
+    return t;
+  }
   // Other dtypes go through float32 (exact for f16 and bf16).
   absl::StatusOr<WeightTensor> f32 = FromView(view);
   if (!f32.ok()) return f32.status();
@@ -152,6 +165,15 @@ void WeightTensor::AddInt8Form() {
   }
 }
 
+void WeightTensor::AddQ4Form() {
+  if (q4_ != nullptr || empty()) return;
+  if (bf16_ != nullptr) {
+    q4_ = std::make_unique<kernels::Q4Matrix>(kernels::QuantizeQ4Bf16(bf16_, rows(), cols(), cols()));
+  } else {
+    q4_ = std::make_unique<kernels::Q4Matrix>(kernels::QuantizeQ4(f32_, rows(), cols(), cols()));
+  }
+}
+
 void WeightTensor::RowToFloat(int64_t row, float* out) const {
   const int64_t c = cols();
   if (f32_ != nullptr) {
@@ -163,6 +185,8 @@ void WeightTensor::RowToFloat(int64_t row, float* out) const {
     const int8_t* in = int8_->values.data() + row * int8_->stride;
     const float scale = int8_->scales[row];
     for (int64_t i = 0; i < c; ++i) out[i] = static_cast<float>(in[i]) * scale;
+  } else if (q4_ != nullptr) {
+    q4_->RowToFloat(row, out);
   }
 }
 

@@ -137,7 +137,9 @@ TEST_F(CliTest, EncodeQueryAndDocument) {
 
 // --precision reaches the runtime: bf16 keeps the reference's greedy tokens;
 // each precision's embeddings stay close to the reference's, int8 loosest
-// (per-channel weights and per-row activations quantised to 8 bits).
+// (per-channel weights and per-row activations quantised to 8 bits); q4
+// (4-bit groups) on this tiny random encoder measured min 0.66 / mean 0.89
+// per token (2026-11-27): the bound says it runs and is related, not accurate.
 TEST_F(CliTest, EveryPrecisionRunsAndStaysCloseToTheReference) {
   Fixture greedy("lfm2moe-tiny/expected.safetensors");
   Outcome o = Lateral(absl::StrCat("generate --model ", TestDataPath("lfm2moe-tiny"), " --precision bf16 --ids ",
@@ -151,7 +153,7 @@ TEST_F(CliTest, EveryPrecisionRunsAndStaysCloseToTheReference) {
   const std::vector<float> want = expected.Floats("doc3");
   const int64_t dim = expected.Shape("doc3").back();
   for (const auto& [precision, min_cosine] : {std::pair<const char*, double>{"f32", 0.99999},
-                                              {"bf16", 0.999}, {"int8", 0.95}}) {
+                                              {"bf16", 0.999}, {"int8", 0.95}, {"q4", 0.5}}) {
     o = Lateral(absl::StrCat("encode --model ", TestDataPath("colbert-tiny"), " --precision ", precision,
                              " --document --text ", Quote(meta["documents"][3].get<std::string>()), " --out ",
                              Path("e.safetensors")));
