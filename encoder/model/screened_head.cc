@@ -14,13 +14,25 @@ std::unique_ptr<ScreenedHead> ScreenedHead::Build(const WeightTensor& head) {
   std::unique_ptr<ScreenedHead> screened(new ScreenedHead(head));
   const int64_t vocab = head.rows(), hidden = head.cols();
   screened->q_ = kernels::QuantizeInt8Bf16(head.bf16_data(), vocab, hidden, hidden);
-  screened->scale_ = screened->q_.scales;
-  screened->scale_abs_sum_.resize(vocab);
+  screened->rounding_norm_.resize(vocab);
+  screened->quantised_norm_.resize(vocab);
+  screened->weight_norm_.resize(vocab);
+  std::vector<float> row(hidden);
   for (int64_t j = 0; j < vocab; ++j) {
+    head.RowToFloat(j, row.data());
     const int8_t* q = screened->q_.values.data() + j * screened->q_.stride;
-    int64_t abs_sum = 0;
-    for (int64_t t = 0; t < hidden; ++t) abs_sum += std::abs(int32_t{q[t]});
-    screened->scale_abs_sum_[j] = screened->scale_[j] * static_cast<float>(abs_sum);
+    const double s = screened->q_.scales[j];
+    double rounding = 0, quantised = 0, weight = 0;
+    for (int64_t t = 0; t < hidden; ++t) {
+      const double w = row[t], w_hat = s * q[t];
+      rounding += (w - w_hat) * (w - w_hat);
+      quantised += w_hat * w_hat;
+      weight += w * w;
+    }
+    // Rounded up: these bound errors, so they must not come out small.
+    screened->rounding_norm_[j] = static_cast<float>(std::sqrt(rounding) * (1 + 1e-6));
+    screened->quantised_norm_[j] = static_cast<float>(std::sqrt(quantised) * (1 + 1e-6));
+    screened->weight_norm_[j] = static_cast<float>(std::sqrt(weight) * (1 + 1e-6));
   }
   return screened;
 }
@@ -38,15 +50,20 @@ void ScreenedHead::ExactRows(const float* x, absl::Span<const int32_t> ids, floa
 
 ScreenedHead::BoundFactors ScreenedHead::FactorsFor(const float* x) const {
   const int64_t hidden = head_.cols();
-  double l1 = 0.0;
-  for (int64_t t = 0; t < hidden; ++t) l1 += std::fabs(x[t]);
-  std::vector<int8_t> scratch(hidden);
-  const float s_x = kernels::QuantizeActivationRow(x, hidden, scratch.data());
+  std::vector<int8_t> q(hidden);
+  const float s_x = kernels::QuantizeActivationRow(x, hidden, q.data());
+  double x_norm = 0, dx_norm = 0;
+  for (int64_t t = 0; t < hidden; ++t) {
+    const double dx = x[t] - static_cast<double>(s_x) * q[t];
+    x_norm += static_cast<double>(x[t]) * x[t];
+    dx_norm += dx * dx;
+  }
   BoundFactors f;
-  f.finite = std::isfinite(l1) && std::isfinite(s_x);
+  f.finite = std::isfinite(x_norm) && std::isfinite(s_x);
   const double gamma = hidden * 0x1p-24 / (1.0 - hidden * 0x1p-24);
-  f.weight = static_cast<float>(l1 * (0.5 + 254.0 * gamma) * (1.0 + 1e-5));
-  f.act = static_cast<float>(s_x / 2 * (1.0 + 1e-5));
+  f.x_norm = static_cast<float>(std::sqrt(x_norm) * (1 + 1e-5));
+  f.dx_norm = static_cast<float>(std::sqrt(dx_norm) * (1 + 1e-5));
+  f.gamma_x_norm = static_cast<float>(gamma * std::sqrt(x_norm) * (1 + 1e-5));
   return f;
 }
 
@@ -59,7 +76,7 @@ void ScreenedHead::ApproximateLogits(const float* x, float* approx) const {
 void ScreenedHead::ErrorBounds(const float* x, const float* approx, float* bounds) const {
   const BoundFactors f = FactorsFor(x);
   for (int64_t j = 0; j < q_.rows; ++j) {
-    bounds[j] = scale_[j] * f.weight + scale_abs_sum_[j] * f.act + 0x1p-21f * std::fabs(approx[j]);
+    bounds[j] = Bound(f, j, approx[j]);
   }
 }
 
@@ -74,9 +91,7 @@ int64_t ScreenedHead::Logits(const float* x, const LogitsScreen& screen, float* 
   // Every logit from the int8 copy, one activation part (the bound covers it).
   std::vector<float> approx(vocab);
   ApproximateLogits(x, approx.data());
-  auto bound = [&](int64_t j) {
-    return scale_[j] * f.weight + scale_abs_sum_[j] * f.act + 0x1p-21f * std::fabs(approx[j]);
-  };
+  auto bound = [&](int64_t j) { return Bound(f, j, approx[j]); };
 
   // History tokens: exact, and judged by their penalised value.
   std::vector<int32_t> history;
