@@ -23,7 +23,7 @@ absl::StatusOr<Precision> ParsePrecision(std::string_view text) {
   if (text == "f32" || text == "fp32" || text == "float32") return Precision::kF32;
   if (text == "bf16" || text == "bfloat16") return Precision::kBf16;
   if (text == "int8" || text == "q8") return Precision::kInt8;
-  if (text == "q4" || text == "q4_0" || text == "int4") return Precision::kQ4;
+  if (text == "q4") return Precision::kQ4;
   return absl::InvalidArgumentError(
       absl::StrCat("precision must be f32, bf16, int8 or q4, not \"", std::string(text), "\""));
 }

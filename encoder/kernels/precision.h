@@ -28,8 +28,8 @@ enum class Precision { kF32, kBf16, kInt8, kQ4 };
 // "f32", "bf16", "int8" or "q4": the spelling ParsePrecision and --precision accept.
 const char* PrecisionName(Precision precision);
 // Parses "f32", "bf16", "int8" or "q4" (also "fp32", "float32", "bfloat16",
-// "q8", "q4_0", "int4");
-// the error names the accepted values.
+// "q8"); the error names the accepted values. "q4_0" is not accepted: q4 is
+// not GGUF's Q4_0 (its scales are searched bf16 values, q4_gemm.h).
 absl::StatusOr<Precision> ParsePrecision(std::string_view text);
 
 }  // namespace lateral

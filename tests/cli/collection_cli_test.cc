@@ -415,7 +415,7 @@ TEST_F(CollectionCliTest, ColbertCollectionSearchesInEveryModeAndReindexes) {
   EXPECT_NE(info["encoder"], "");
   EXPECT_EQ(Lateral("search --mode colbert x").exit_code, 0);
   EXPECT_EQ(Lateral("search --mode colbert --precision int8 x").exit_code, 0);
-  o = Lateral("search --mode colbert --precision int4 x");
+  o = Lateral("search --mode colbert --precision q4_0 x");
   EXPECT_EQ(o.exit_code, 2);
   EXPECT_THAT(o.err, HasSubstr("--precision"));
   Write(".lateral/config.toml", "[model]\nprecision = \"half\"\n");
