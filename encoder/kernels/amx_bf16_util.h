@@ -1,7 +1,7 @@
 // AVX-512 / AMX-BF16 building blocks shared by the bf16 and q4 kernels (not a
 // public API): bf16 rounding of activations, the hi + mid split, packing of
-// 16 activation rows into B tiles, the tile configuration, one 32 x 32
-// AMX-BF16 block, and the
+// 16 activation rows into B tiles (PackSplitActivations does all three for a
+// whole input), one 32 x 32 AMX-BF16 block, and the
 // transposed store of its C tiles. bf16_gemm.cc multiplies weights read in
 // place; q4_gemm.cc dequantises 32-row weight blocks to bf16 (exactly, see
 // q4_gemm.h) and runs the same blocks, so both compute the same function of
@@ -11,6 +11,7 @@
 #include <immintrin.h>
 
 #include <cstdint>
+#include <cstring>
 
 #include "encoder/kernels/kernel_util.h"
 
@@ -57,10 +58,7 @@ LATERAL_KERNEL_AVX512 inline void SplitLowAvx512(const float* x, int64_t k, cons
 // multiple of 32 run here; the caller sends the rest elsewhere. C is yᵀ, as
 // in the int8 AMX kernel. tmm0-3: C; tmm4-5: A; tmm6-7: B (each part in turn).
 // parts[p] + block_bytes is the second activation block of part p.
-__attribute__((target("amx-tile"))) inline void LoadAmxConfig(const AmxTileConfig& config) {
-  _tile_loadconfig(&config);
-}
-
+//
 // The caller loaded FullAmxTileConfig() on this thread (once per task:
 // loading it per block cost as much as a k-step). Loads are interleaved with
 // the products that free their tile registers first.
@@ -100,6 +98,36 @@ LATERAL_KERNEL_AVX512 inline void PackPairs16(const uint16_t* rows, int64_t ld_e
   for (int64_t g = 0; g < k / 2; ++g) {
     _mm512_store_si512(out + g * 64, _mm512_i32gather_epi32(index, rows + 2 * g, 1));
   }
+}
+
+// Splits rows [0, m) of x [m, k] (rows ldx apart) into bf16 parts hi + mid
+// and packs them as B tiles: 16-row block b of each part at b * block_bytes
+// of `hi` / `mid` (block_bytes = 32 · kp), rows past m and columns [k, kp)
+// zero. kp >= k is a multiple of 32; both buffers hold RoundUp(m, 32) / 16 blocks.
+LATERAL_KERNEL_AVX512 inline void PackSplitActivations(const float* x, int64_t m, int64_t k, int64_t ldx, int64_t kp,
+                                                       int8_t* hi, int8_t* mid) {
+  const int64_t blocks = RoundUp(m, 32) / 16, block_bytes = kp * 32;
+  ForRowBlocks(blocks, 16 * k, [&](int64_t b0, int64_t b1) {
+    AlignedBuffer<uint16_t> rows_hi(16 * kp), rows_mid(16 * kp);
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t r = 0; r < 16; ++r) {
+        const int64_t i = b * 16 + r;
+        uint16_t* h = rows_hi.data() + r * kp;
+        uint16_t* md = rows_mid.data() + r * kp;
+        if (i < m) {
+          const float* xi = x + i * ldx;
+          RoundToBf16Avx512(xi, k, h);
+          std::memset(h + k, 0, (kp - k) * 2);
+          SplitLowAvx512(xi, k, h, kp, md);  // mid = bf16(x - hi)
+        } else {
+          std::memset(h, 0, kp * 2);
+          std::memset(md, 0, kp * 2);
+        }
+      }
+      PackPairs16(rows_hi.data(), kp, kp, hi + b * block_bytes);
+      PackPairs16(rows_mid.data(), kp, kp, mid + b * block_bytes);
+    }
+  });
 }
 
 // y[i0 + col][j0 + r] (+)= ct[r][col] for the valid part of one C tile: the

@@ -25,7 +25,6 @@ using internal::ForEachTask;
 using internal::FullAmxTileConfig;
 using internal::LoadAmxConfig;
 using internal::AmxBf16Block;
-using internal::PackPairs16;
 using internal::RoundToBf16Avx512;
 using internal::RoundUp;
 using internal::SplitLowAvx512;
@@ -318,7 +317,7 @@ void Bf16GemmViaSgemm(const float* x, int64_t m, int64_t k, int64_t ldx, const u
 
 // ---------------------------------------------------------------- AMX-BF16
 
-// LoadAmxConfig, AmxBf16Block, PackPairs16 and StoreTileTransposedF32: amx_bf16_util.h.
+// PackSplitActivations, AmxBf16Block and StoreTileTransposedF32: amx_bf16_util.h.
 
 
 // Rows [0, n32) of the product, n32 = n / 32 * 32; requires k % 32 == 0.
@@ -326,26 +325,7 @@ void Bf16GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const uint16
                  float* y, int64_t ldy, bool accumulate) {
   const int64_t mp = RoundUp(m, 32), block_bytes = k * 32;  // 16 rows x k bf16
   AlignedBuffer<int8_t> hi(mp / 16 * block_bytes), mid(mp / 16 * block_bytes);
-  internal::ForRowBlocks(mp / 16, 16 * k, [&](int64_t b0, int64_t b1) {
-    AlignedBuffer<uint16_t> rows_hi(16 * k), rows_mid(16 * k);
-    for (int64_t b = b0; b < b1; ++b) {
-      for (int64_t r = 0; r < 16; ++r) {
-        const int64_t i = b * 16 + r;
-        uint16_t* h = rows_hi.data() + r * k;
-        uint16_t* md = rows_mid.data() + r * k;
-        if (i < m) {
-          const float* xi = x + i * ldx;
-          RoundToBf16Avx512(xi, k, h);
-          SplitLowAvx512(xi, k, h, k, md);  // mid = bf16(x - hi)
-        } else {
-          std::memset(h, 0, k * 2);
-          std::memset(md, 0, k * 2);
-        }
-      }
-      PackPairs16(rows_hi.data(), k, k, hi.data() + b * block_bytes);
-      PackPairs16(rows_mid.data(), k, k, mid.data() + b * block_bytes);
-    }
-  });
+  internal::PackSplitActivations(x, m, k, ldx, k, hi.data(), mid.data());
   const AmxTileConfig config = FullAmxTileConfig();
   // A task: 128 weight rows x an activation block whose two packed parts
   // (4k bytes a row) stay within about 1 MB of L2.

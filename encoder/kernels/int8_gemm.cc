@@ -257,10 +257,6 @@ void TileAvx512(const uint8_t* xu, int64_t ldq, const float* xs, const Int8Matri
 // straight from the tiles without a second output buffer.
 constexpr int64_t kAmxMinRows = 16;
 
-__attribute__((target("amx-tile"))) void LoadAmxConfig(const AmxTileConfig& config) {
-  _tile_loadconfig(&config);
-}
-
 // c receives 4 tiles of 16 x 16 int32: tile 2 * wi + xi is weight block wi
 // against activation block xi. The caller loaded FullAmxTileConfig() on this
 // thread (once per task: loading it per block cost as much as a k-step).
@@ -411,7 +407,7 @@ void Int8GemmAmx(const float* x, int64_t m, int64_t k, int64_t ldx, const Int8Ma
   const int64_t n_tasks = (n + kTaskRows - 1) / kTaskRows, m_tasks = (pairs + kTaskPairs - 1) / kTaskPairs;
   auto task = [&](int64_t t) {
     alignas(64) int32_t c[4 * 256];
-    LoadAmxConfig(config);
+    internal::LoadAmxConfig(config);
     const int64_t ni = t / m_tasks, mi = t % m_tasks;
     for (int64_t n0 = ni * kTaskRows; n0 < std::min(n, (ni + 1) * kTaskRows); n0 += 32) {
       const int8_t* a = w.values.data() + n0 * ldq;

@@ -110,6 +110,12 @@ inline AmxTileConfig FullAmxTileConfig() {
   return config;
 }
 
+// Loads `config` into this thread's tile registers. AMX kernels call it once
+// per task (per 32 x 32 block it cost as much as a k-step).
+__attribute__((target("amx-tile"))) inline void LoadAmxConfig(const AmxTileConfig& config) {
+  _tile_loadconfig(&config);
+}
+
 // Runs body(r0, r1) over row ranges of [0, rows), in parallel when large.
 template <typename Body>
 void ForRowBlocks(int64_t rows, int64_t cols, Body&& body) {

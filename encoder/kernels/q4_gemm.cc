@@ -587,27 +587,7 @@ LATERAL_KERNEL_AVX512 void PrefillAmx(const float* x, int64_t m, int64_t k, int6
   const int64_t n = w.rows, kp = w.stride;
   const int64_t mp = RoundUp(m, 32), block_bytes = kp * 32;  // 16 rows x kp bf16
   AlignedBuffer<int8_t> hi(mp / 16 * block_bytes), mid(mp / 16 * block_bytes);
-  internal::ForRowBlocks(mp / 16, 16 * k, [&](int64_t b0, int64_t b1) {
-    AlignedBuffer<uint16_t> rows_hi(16 * kp), rows_mid(16 * kp);
-    for (int64_t b = b0; b < b1; ++b) {
-      for (int64_t r = 0; r < 16; ++r) {
-        const int64_t i = b * 16 + r;
-        uint16_t* h = rows_hi.data() + r * kp;
-        uint16_t* md = rows_mid.data() + r * kp;
-        if (i < m) {
-          const float* xi = x + i * ldx;
-          internal::RoundToBf16Avx512(xi, k, h);
-          std::memset(h + k, 0, (kp - k) * 2);
-          internal::SplitLowAvx512(xi, k, h, kp, md);
-        } else {
-          std::memset(h, 0, kp * 2);
-          std::memset(md, 0, kp * 2);
-        }
-      }
-      internal::PackPairs16(rows_hi.data(), kp, kp, hi.data() + b * block_bytes);
-      internal::PackPairs16(rows_mid.data(), kp, kp, mid.data() + b * block_bytes);
-    }
-  });
+  internal::PackSplitActivations(x, m, k, ldx, kp, hi.data(), mid.data());
   const AmxTileConfig config = FullAmxTileConfig();
   // A task owns a range of weight rows, dequantised once into a per-thread
   // buffer (at most 1 MB of bf16: 128 rows at k = 1024 and 96 at 4,608),
